@@ -1,0 +1,25 @@
+//! Tomoni's database migrations: one file per step, applied in order, never editing a released step.
+//!
+//! This crate deliberately does not import the schema crate's entities: a migration describes the
+//! database as it was on the day it was written, and must keep doing so when the entities change.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_create_organisations_and_people;
+mod m20261124_000002_create_profiles;
+mod m20261124_000003_create_devices_and_pairing_codes;
+mod m20261124_000004_create_audit_log;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261124_000001_create_organisations_and_people::Migration),
+            Box::new(m20261124_000002_create_profiles::Migration),
+            Box::new(m20261124_000003_create_devices_and_pairing_codes::Migration),
+            Box::new(m20261124_000004_create_audit_log::Migration),
+        ]
+    }
+}

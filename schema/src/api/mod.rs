@@ -1,0 +1,137 @@
+//! The GraphQL API: types, roots, loaders, authorization checks and error codes; `build_schema()`
+//! puts them together and `sdl()` prints the contract the mobile app is built against.
+
+pub mod context;
+pub mod error;
+pub mod events;
+mod inputs;
+mod loaders;
+mod lookup;
+mod mutation;
+mod pagination;
+mod query;
+mod subscription;
+mod types;
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use async_graphql::{Request, SDLExportOptions, Schema};
+use chrono::Duration;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use sea_orm::DatabaseConnection;
+
+use context::ApiState;
+pub use context::{Auth, AuthError, authenticate};
+pub use events::EventBus;
+pub use mutation::MutationRoot;
+pub use query::QueryRoot;
+pub use subscription::SubscriptionRoot;
+
+use crate::domain::clock::SharedClock;
+
+pub type TomoniSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+/// Limits and lifetimes the API enforces. The server fills this from its settings.
+#[derive(Clone, Debug)]
+pub struct ApiConfig {
+    /// Deepest selection nesting a query may have. GraphiQL's introspection query needs about 15.
+    pub max_depth: usize,
+    /// Largest complexity (roughly: fields to resolve, lists counted by page size) of a query.
+    pub max_complexity: usize,
+    /// How long a pairing code works after it is issued.
+    pub pairing_code_lifetime: Duration,
+    /// Pairing-code redemption attempts allowed per client address per minute.
+    pub redeem_attempts_per_minute: NonZeroU32,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            max_depth: 16,
+            max_complexity: 1000,
+            pairing_code_lifetime: Duration::minutes(15),
+            redeem_attempts_per_minute: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+        }
+    }
+}
+
+/// Everything the resolvers share for the life of the process.
+pub struct ApiDeps {
+    pub db: DatabaseConnection,
+    pub clock: SharedClock,
+    pub events: EventBus,
+    pub config: ApiConfig,
+}
+
+/// Builds the schema with its limits, its error-code policy and its shared state.
+pub fn build_schema(deps: ApiDeps) -> TomoniSchema {
+    let ApiDeps {
+        db,
+        clock,
+        events,
+        config,
+    } = deps;
+    let limiter: DefaultKeyedRateLimiter<IpAddr> =
+        RateLimiter::keyed(Quota::per_minute(config.redeem_attempts_per_minute));
+    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
+        .limit_depth(config.max_depth)
+        .limit_complexity(config.max_complexity)
+        .extension(error::ErrorCodes)
+        .data(ApiState {
+            db,
+            clock,
+            events,
+            redeem_limiter: Arc::new(limiter),
+            config,
+        })
+        .finish()
+}
+
+/// The schema as SDL, sorted so that it only changes when the API does.
+pub fn sdl() -> String {
+    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
+        .finish()
+        .sdl_with_options(
+            SDLExportOptions::new()
+                .sorted_fields()
+                .sorted_arguments()
+                .sorted_enum_items(),
+        )
+}
+
+/// Adds what one request needs: who is asking, from where, and fresh per-request loaders (so a
+/// cached row never outlives the request that read it).
+pub fn prepare_request(
+    request: Request,
+    schema: &TomoniSchema,
+    auth: Auth,
+    client_ip: Option<IpAddr>,
+) -> Request {
+    let request = request.data(auth).data(context::ClientIp(client_ip));
+    match schema_db(schema) {
+        Some(db) => request.data(loaders::Loaders::new(db)),
+        None => request,
+    }
+}
+
+/// The per-connection data of a WebSocket: like `prepare_request`, with loaders that do not cache,
+/// because a subscription lives far longer than one request.
+pub fn connection_data(
+    schema: &TomoniSchema,
+    auth: Auth,
+    client_ip: Option<IpAddr>,
+) -> async_graphql::Data {
+    let mut data = async_graphql::Data::default();
+    data.insert(auth);
+    data.insert(context::ClientIp(client_ip));
+    if let Some(db) = schema_db(schema) {
+        data.insert(loaders::Loaders::without_cache(db));
+    }
+    data
+}
+
+fn schema_db(schema: &TomoniSchema) -> Option<DatabaseConnection> {
+    schema.data::<ApiState>().map(|state| state.db.clone())
+}

@@ -1,0 +1,444 @@
+//! The mutation root. Each mutation checks who may do it, validates all input before writing, and
+//! writes its change and the audit entry in one transaction: a refused request changes nothing.
+
+use async_graphql::{Context, Object};
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseTransaction, TransactionTrait};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::context::{ApiState, client_ip, state, viewer};
+use super::error::{ApiError, ApiResult};
+use super::events::DomainEvent;
+use super::inputs::*;
+use super::lookup::{editable_person, managed_person, visible_device};
+use super::types::{Device, Organisation, PairingCode, Person};
+use crate::domain::access::Viewer;
+use crate::domain::credentials::{AccessToken, PairingCode as Code, PairingCodeError};
+use crate::domain::people::{DEFAULT_TIME_ZONE, Locale, Role};
+use crate::domain::text::{self, InvalidText};
+use crate::store;
+use crate::store::audit::AuditEntry;
+
+const DISPLAY_NAME_MAX: usize = 100;
+const ORGANISATION_NAME_MAX: usize = 200;
+const DEVICE_LABEL_MAX: usize = 100;
+const TAGS_MAX: usize = 30;
+const TAG_CHARS_MAX: usize = 60;
+
+pub struct MutationRoot;
+
+#[Object]
+impl MutationRoot {
+    /// Adds a participant, supporter or coordinator to the viewer's organisation. Coordinators only.
+    async fn create_person(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePersonInput,
+    ) -> ApiResult<CreatePersonPayload> {
+        let viewer = viewer(ctx)?;
+        if !viewer.is_coordinator() {
+            return Err(ApiError::Forbidden {
+                reason: "only coordinators add people",
+            });
+        }
+        let display_name = valid(
+            "displayName",
+            text::single_line(&input.display_name, DISPLAY_NAME_MAX),
+        )?;
+        let time_zone = valid_time_zone("timeZone", input.time_zone.as_deref())?
+            .unwrap_or_else(|| DEFAULT_TIME_ZONE.to_owned());
+        let role: Role = input.role.into();
+        let locale: Locale = input.locale.map(Into::into).unwrap_or_default();
+        let state = state(ctx)?;
+        let now = state.clock.now();
+        let txn = state.db.begin().await?;
+        let person = store::people::create(
+            &txn,
+            store::people::NewPerson {
+                organisation_id: viewer.organisation_id,
+                display_name: &display_name,
+                role,
+                locale,
+                time_zone: &time_zone,
+            },
+            now,
+        )
+        .await?;
+        audit(
+            &txn,
+            &viewer,
+            "person.created",
+            "person",
+            person.id,
+            now,
+            Some(json!({ "role": role.as_str() })),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(CreatePersonPayload {
+            person: Person::from_row(person)?,
+        })
+    }
+
+    /// Changes a person's name shown, language or time zone. The person themselves or a coordinator.
+    async fn update_person(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdatePersonInput,
+    ) -> ApiResult<UpdatePersonPayload> {
+        let viewer = viewer(ctx)?;
+        let person_id = parse_id(&input.person_id, "personId")?;
+        let changes = store::people::PersonChanges {
+            display_name: input
+                .display_name
+                .as_deref()
+                .map(|name| valid("displayName", text::single_line(name, DISPLAY_NAME_MAX)))
+                .transpose()?,
+            locale: input.locale.map(Into::into),
+            time_zone: valid_time_zone("timeZone", input.time_zone.as_deref())?,
+        };
+        let state = state(ctx)?;
+        let now = state.clock.now();
+        let txn = state.db.begin().await?;
+        let person = editable_person(&txn, &viewer, person_id).await?;
+        let person = store::people::update(&txn, person, changes, now).await?;
+        audit(
+            &txn,
+            &viewer,
+            "person.updated",
+            "person",
+            person.id,
+            now,
+            None,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(UpdatePersonPayload {
+            person: Person::from_row(person)?,
+        })
+    }
+
+    /// Renames the organisation or changes its time zone. Its coordinators only.
+    async fn update_organisation(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateOrganisationInput,
+    ) -> ApiResult<UpdateOrganisationPayload> {
+        let viewer = viewer(ctx)?;
+        let organisation_id = parse_id(&input.organisation_id, "organisationId")?;
+        if !viewer.may_see_organisation(organisation_id) {
+            return Err(ApiError::NotFound);
+        }
+        if !viewer.may_manage_organisation(organisation_id) {
+            return Err(ApiError::Forbidden {
+                reason: "only coordinators change the organisation",
+            });
+        }
+        let name = input
+            .name
+            .as_deref()
+            .map(|name| valid("name", text::single_line(name, ORGANISATION_NAME_MAX)))
+            .transpose()?;
+        let time_zone = valid_time_zone("timeZone", input.time_zone.as_deref())?;
+        let state = state(ctx)?;
+        let now = state.clock.now();
+        let txn = state.db.begin().await?;
+        let organisation = store::organisations::find(&txn, organisation_id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let organisation =
+            store::organisations::update(&txn, organisation, name, time_zone).await?;
+        audit(
+            &txn,
+            &viewer,
+            "organisation.updated",
+            "organisation",
+            organisation.id,
+            now,
+            None,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(UpdateOrganisationPayload {
+            organisation: Organisation::from_row(organisation)?,
+        })
+    }
+
+    /// Changes a supporter's experience tags, languages or areas. The supporter or a coordinator.
+    async fn update_supporter_profile(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateSupporterProfileInput,
+    ) -> ApiResult<UpdateSupporterProfilePayload> {
+        let viewer = viewer(ctx)?;
+        let person_id = parse_id(&input.person_id, "personId")?;
+        let changes = store::profiles::SupporterProfileChanges {
+            experience_tags: valid_tags("experienceTags", input.experience_tags.as_deref())?,
+            languages: valid_tags("languages", input.languages.as_deref())?,
+            areas: valid_tags("areas", input.areas.as_deref())?,
+        };
+        let state = state(ctx)?;
+        let now = state.clock.now();
+        let txn = state.db.begin().await?;
+        let person = editable_person(&txn, &viewer, person_id).await?;
+        store::profiles::update_supporter_profile(&txn, person.id, changes, now)
+            .await?
+            .ok_or_else(|| ApiError::bad_input("personId", "is not a supporter"))?;
+        audit(
+            &txn,
+            &viewer,
+            "supporter_profile.updated",
+            "person",
+            person.id,
+            now,
+            None,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(UpdateSupporterProfilePayload {
+            person: Person::from_row(person)?,
+        })
+    }
+
+    /// Changes a participant's preferences or location-sharing consent. The participant or a
+    /// coordinator (recording a consent given on paper, for example).
+    async fn update_participant_profile(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateParticipantProfileInput,
+    ) -> ApiResult<UpdateParticipantProfilePayload> {
+        let viewer = viewer(ctx)?;
+        let person_id = parse_id(&input.person_id, "personId")?;
+        let changes = store::profiles::ParticipantProfileChanges {
+            preferences: valid_tags("preferences", input.preferences.as_deref())?,
+            consents_to_location_sharing: input.consents_to_location_sharing,
+        };
+        let consent_changed = changes.consents_to_location_sharing;
+        let state = state(ctx)?;
+        let now = state.clock.now();
+        let txn = state.db.begin().await?;
+        let person = editable_person(&txn, &viewer, person_id).await?;
+        store::profiles::update_participant_profile(&txn, person.id, changes, now)
+            .await?
+            .ok_or_else(|| ApiError::bad_input("personId", "is not a participant"))?;
+        let detail = consent_changed.map(|consent| json!({ "consentsToLocationSharing": consent }));
+        audit(
+            &txn,
+            &viewer,
+            "participant_profile.updated",
+            "person",
+            person.id,
+            now,
+            detail,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(UpdateParticipantProfilePayload {
+            person: Person::from_row(person)?,
+        })
+    }
+
+    /// Issues a one-time code the person types into the app to pair their device. It works for a
+    /// short time (15 minutes by default), once; issuing a new one withdraws any earlier unused
+    /// code. Coordinators only.
+    async fn issue_pairing_code(
+        &self,
+        ctx: &Context<'_>,
+        input: IssuePairingCodeInput,
+    ) -> ApiResult<IssuePairingCodePayload> {
+        let viewer = viewer(ctx)?;
+        let person_id = parse_id(&input.person_id, "personId")?;
+        let state = state(ctx)?;
+        let now = state.clock.now();
+        let code = Code::generate();
+        let txn = state.db.begin().await?;
+        let person = managed_person(&txn, &viewer, person_id).await?;
+        let stored = store::pairing::issue(
+            &txn,
+            &person,
+            viewer.person_id,
+            code.hash(),
+            now,
+            state.config.pairing_code_lifetime,
+        )
+        .await?;
+        audit(
+            &txn,
+            &viewer,
+            "pairing_code.issued",
+            "person",
+            person.id,
+            now,
+            None,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(IssuePairingCodePayload {
+            pairing_code: PairingCode {
+                code: code.display(),
+                expires_at: stored.expires_at,
+            },
+            person: Person::from_row(person)?,
+        })
+    }
+
+    /// Exchanges a pairing code for this device's token. Needs no token itself. Whatever is wrong
+    /// with a code (unknown, expired, used, replaced), the answer is the same, so that guessing
+    /// reveals nothing; attempts are limited per network address.
+    async fn redeem_pairing_code(
+        &self,
+        ctx: &Context<'_>,
+        input: RedeemPairingCodeInput,
+    ) -> ApiResult<RedeemPairingCodePayload> {
+        let state = state(ctx)?;
+        check_redeem_rate(state, client_ip(ctx))?;
+        let label = valid(
+            "deviceLabel",
+            text::single_line(&input.device_label, DEVICE_LABEL_MAX),
+        )?;
+        let code = Code::parse(&input.code).map_err(|err| {
+            ApiError::bad_input(
+                "code",
+                match err {
+                    PairingCodeError::WrongLength => "must be 8 letters and digits",
+                    PairingCodeError::UnknownCharacter => {
+                        "has a character pairing codes never contain"
+                    }
+                },
+            )
+        })?;
+        let now = state.clock.now();
+        let token = AccessToken::generate();
+        let txn = state.db.begin().await?;
+        let Some(claimed) = store::pairing::claim(&txn, &code.hash(), now).await? else {
+            return Err(ApiError::bad_input(
+                "code",
+                "is not valid: it may have expired or been used; ask your coordinator for a new one",
+            ));
+        };
+        let person = store::people::find(&txn, claimed.person_id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let device = store::devices::create(&txn, &person, &label, token.hash(), now).await?;
+        store::pairing::attach_device(&txn, claimed, device.id).await?;
+        store::audit::record(
+            &txn,
+            AuditEntry {
+                organisation_id: person.organisation_id,
+                actor_id: Some(person.id),
+                action: "device.paired",
+                subject_kind: "device",
+                subject_id: Some(device.id),
+                detail: None,
+            },
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        state.events.publish(DomainEvent::DevicePaired {
+            organisation_id: person.organisation_id,
+            person_id: person.id,
+            device_id: device.id,
+        });
+        Ok(RedeemPairingCodePayload {
+            token: token.reveal().to_owned(),
+            device: Device::from(device),
+            person: Person::from_row(person)?,
+        })
+    }
+
+    /// Ends a device's access at once (a lost phone, a person leaving the program). The person
+    /// themselves or a coordinator. Revoking an already revoked device changes nothing.
+    async fn revoke_device(
+        &self,
+        ctx: &Context<'_>,
+        input: RevokeDeviceInput,
+    ) -> ApiResult<RevokeDevicePayload> {
+        let viewer = viewer(ctx)?;
+        let device_id = parse_id(&input.device_id, "deviceId")?;
+        let state = state(ctx)?;
+        let now = state.clock.now();
+        let txn = state.db.begin().await?;
+        let (device, person) = visible_device(&txn, &viewer, device_id).await?;
+        let was_active = device.revoked_at.is_none();
+        let device = store::devices::revoke(&txn, device, now).await?;
+        if was_active {
+            audit(
+                &txn,
+                &viewer,
+                "device.revoked",
+                "device",
+                device.id,
+                now,
+                None,
+            )
+            .await?;
+        }
+        txn.commit().await?;
+        if was_active {
+            state.events.publish(DomainEvent::DeviceRevoked {
+                organisation_id: person.organisation_id,
+                person_id: person.id,
+                device_id: device.id,
+            });
+        }
+        Ok(RevokeDevicePayload {
+            device: Device::from(device),
+        })
+    }
+}
+
+fn valid<T>(field: &'static str, result: Result<T, InvalidText>) -> ApiResult<T> {
+    result.map_err(|InvalidText(reason)| ApiError::bad_input(field, reason))
+}
+
+fn valid_time_zone(field: &'static str, value: Option<&str>) -> ApiResult<Option<String>> {
+    value
+        .map(|zone| valid(field, text::time_zone(zone)).map(|tz| tz.name().to_owned()))
+        .transpose()
+}
+
+fn valid_tags(field: &'static str, values: Option<&[String]>) -> ApiResult<Option<Vec<String>>> {
+    values
+        .map(|values| valid(field, text::tag_list(values, TAGS_MAX, TAG_CHARS_MAX)))
+        .transpose()
+}
+
+fn check_redeem_rate(state: &ApiState, ip: Option<std::net::IpAddr>) -> ApiResult<()> {
+    // Requests without an address (only possible in-process) share one bucket.
+    let key = ip.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    state.redeem_limiter.check_key(&key).map_err(|not_until| {
+        let wait = not_until.wait_time_from(governor::clock::Clock::now(
+            &governor::clock::DefaultClock::default(),
+        ));
+        ApiError::RateLimited {
+            retry_after_seconds: wait.as_secs().max(1),
+        }
+    })
+}
+
+async fn audit(
+    txn: &DatabaseTransaction,
+    viewer: &Viewer,
+    action: &str,
+    subject_kind: &str,
+    subject_id: Uuid,
+    now: DateTime<Utc>,
+    detail: Option<serde_json::Value>,
+) -> ApiResult<()> {
+    store::audit::record(
+        txn,
+        AuditEntry {
+            organisation_id: viewer.organisation_id,
+            actor_id: Some(viewer.person_id),
+            action,
+            subject_kind,
+            subject_id: Some(subject_id),
+            detail,
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}

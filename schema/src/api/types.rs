@@ -1,0 +1,284 @@
+//! GraphQL object types. Built from store rows but separate from them, so the database can change
+//! without changing the contract the mobile app relies on.
+
+use async_graphql::connection::Connection;
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+
+use super::context::{loaders, state, viewer};
+use super::error::{ApiError, ApiResult};
+use super::pagination::{connection, page_request};
+use crate::domain::people as domain;
+use crate::store;
+use crate::store::entities::{
+    devices, organisations, participant_profiles, people, supporter_profiles,
+};
+
+/// What a person does in the program.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::people::Role")]
+pub enum Role {
+    Participant,
+    Supporter,
+    Coordinator,
+}
+
+/// The kind of organisation.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::people::OrganisationKind")]
+pub enum OrganisationKind {
+    Hospital,
+    WardOffice,
+    CommunityGroup,
+    Workshop,
+}
+
+/// The language server-written texts (notifications, reasons) are shown in.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::people::Locale")]
+pub enum Locale {
+    Ja,
+    En,
+}
+
+/// A hospital, ward office, community group or workshop taking part in the program.
+pub struct Organisation {
+    row: organisations::Model,
+    kind: domain::OrganisationKind,
+}
+
+impl Organisation {
+    pub fn from_row(row: organisations::Model) -> ApiResult<Self> {
+        let kind = domain::OrganisationKind::parse(&row.kind)?;
+        Ok(Self { row, kind })
+    }
+}
+
+#[Object]
+impl Organisation {
+    async fn id(&self) -> ID {
+        ID(self.row.id.to_string())
+    }
+
+    async fn name(&self) -> &str {
+        &self.row.name
+    }
+
+    async fn kind(&self) -> OrganisationKind {
+        self.kind.into()
+    }
+
+    /// IANA time zone the organisation plans in, e.g. `Asia/Tokyo`.
+    async fn time_zone(&self) -> &str {
+        &self.row.time_zone
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.row.created_at
+    }
+}
+
+/// A participant, supporter or coordinator. Only built for people the viewer may see.
+pub struct Person {
+    row: people::Model,
+    role: domain::Role,
+    locale: domain::Locale,
+}
+
+impl Person {
+    pub fn from_row(row: people::Model) -> ApiResult<Self> {
+        let role = domain::Role::parse(&row.role)?;
+        let locale = domain::Locale::parse(&row.locale)?;
+        Ok(Self { row, role, locale })
+    }
+}
+
+#[Object]
+impl Person {
+    async fn id(&self) -> ID {
+        ID(self.row.id.to_string())
+    }
+
+    /// The name shown in the app; often a nickname or given name only.
+    async fn display_name(&self) -> &str {
+        &self.row.display_name
+    }
+
+    async fn role(&self) -> Role {
+        self.role.into()
+    }
+
+    async fn locale(&self) -> Locale {
+        self.locale.into()
+    }
+
+    /// IANA time zone the app shows this person's times in.
+    async fn time_zone(&self) -> &str {
+        &self.row.time_zone
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.row.created_at
+    }
+
+    async fn organisation(&self, ctx: &Context<'_>) -> ApiResult<Organisation> {
+        let row = loaders(ctx)?
+            .organisations
+            .load_one(self.row.organisation_id)
+            .await?
+            .ok_or_else(|| ApiError::internal("person without organisation"))?;
+        Organisation::from_row(row)
+    }
+
+    /// Set for supporters.
+    async fn supporter_profile(&self, ctx: &Context<'_>) -> ApiResult<Option<SupporterProfile>> {
+        if self.role != domain::Role::Supporter {
+            return Ok(None);
+        }
+        let row = loaders(ctx)?
+            .supporter_profiles
+            .load_one(self.row.id)
+            .await?;
+        Ok(row.map(SupporterProfile::from))
+    }
+
+    /// Set for participants.
+    async fn participant_profile(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<ParticipantProfile>> {
+        if self.role != domain::Role::Participant {
+            return Ok(None);
+        }
+        let row = loaders(ctx)?
+            .participant_profiles
+            .load_one(self.row.id)
+            .await?;
+        Ok(row.map(ParticipantProfile::from))
+    }
+
+    /// The devices signed in as this person, newest last. The person themselves and coordinators
+    /// only.
+    #[graphql(complexity = "first.unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn devices(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Connection<String, Device>> {
+        let viewer = viewer(ctx)?;
+        if !viewer.may_see_devices_of(&store::people::facts(&self.row)?) {
+            return Err(ApiError::Forbidden {
+                reason: "only the person and coordinators see their devices",
+            });
+        }
+        let request = page_request(first, after.as_deref())?;
+        let page = store::devices::list_for_person(&state(ctx)?.db, self.row.id, request).await?;
+        connection(request, page, |row| row.id, |row| Ok(Device::from(row)))
+    }
+}
+
+/// What a supporter brings: matched against participants' needs.
+#[derive(SimpleObject)]
+pub struct SupporterProfile {
+    /// Lived-experience tags the supporter chose to share, e.g. "discharge", "bus travel".
+    experience_tags: Vec<String>,
+    /// Languages spoken, e.g. "ja", "en", "vi".
+    languages: Vec<String>,
+    /// Areas the supporter can go to, e.g. "Nishi-ku".
+    areas: Vec<String>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<supporter_profiles::Model> for SupporterProfile {
+    fn from(row: supporter_profiles::Model) -> Self {
+        Self {
+            experience_tags: row.experience_tags.0,
+            languages: row.languages.0,
+            areas: row.areas.0,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// A participant's stated preferences and consents.
+#[derive(SimpleObject)]
+pub struct ParticipantProfile {
+    /// Preferences the participant stated, e.g. "quiet places", "female supporter".
+    preferences: Vec<String>,
+    /// Whether check-ins during outings may carry a location.
+    consents_to_location_sharing: bool,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<participant_profiles::Model> for ParticipantProfile {
+    fn from(row: participant_profiles::Model) -> Self {
+        Self {
+            preferences: row.preferences.0,
+            consents_to_location_sharing: row.consents_to_location_sharing,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+/// A phone or browser signed in as a person. Its token is never shown again after pairing.
+pub struct Device {
+    row: devices::Model,
+}
+
+#[Object]
+impl Device {
+    async fn id(&self) -> ID {
+        ID(self.row.id.to_string())
+    }
+
+    /// What the person called it when pairing, e.g. "My phone".
+    async fn label(&self) -> &str {
+        &self.row.label
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.row.created_at
+    }
+
+    /// Within five minutes.
+    async fn last_used_at(&self) -> Option<DateTime<Utc>> {
+        self.row.last_used_at
+    }
+
+    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
+        self.row.revoked_at
+    }
+
+    async fn is_revoked(&self) -> bool {
+        self.row.revoked_at.is_some()
+    }
+}
+
+impl From<devices::Model> for Device {
+    fn from(row: devices::Model) -> Self {
+        Self { row }
+    }
+}
+
+/// A one-time code that pairs a person's device. Shown once, when issued.
+#[derive(SimpleObject)]
+pub struct PairingCode {
+    /// Eight characters in two groups, e.g. `K7QM-3XPA`; case and the hyphen do not matter.
+    pub code: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What happened to a device.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+pub enum DeviceEventKind {
+    Paired,
+    Revoked,
+}
+
+#[derive(SimpleObject)]
+pub struct DeviceEvent {
+    pub kind: DeviceEventKind,
+    pub person_id: ID,
+    pub device: Device,
+}

@@ -1,0 +1,67 @@
+//! The clock every rule reads time from, injected so that tests can move time by hand.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration, Utc};
+
+/// Where "now" comes from. The server gives the system clock; tests give a [`ManualClock`].
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+pub type SharedClock = Arc<dyn Clock>;
+
+/// A clock that only moves when told to. Shared by clones, so a test can hold one and the server another.
+#[derive(Clone, Debug)]
+pub struct ManualClock {
+    now: Arc<Mutex<DateTime<Utc>>>,
+}
+
+impl ManualClock {
+    pub fn new(start: DateTime<Utc>) -> Self {
+        Self {
+            now: Arc::new(Mutex::new(start)),
+        }
+    }
+
+    pub fn advance(&self, by: Duration) {
+        let mut now = self
+            .now
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *now += by;
+    }
+
+    pub fn set(&self, to: DateTime<Utc>) {
+        *self
+            .now
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = to;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self
+            .now
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manual_clock_moves_only_when_told_and_is_shared_by_clones() {
+        let start = DateTime::parse_from_rfc3339("2026-11-24T09:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let clock = ManualClock::new(start);
+        let other = clock.clone();
+        assert_eq!(clock.now(), start);
+        other.advance(Duration::minutes(15));
+        assert_eq!(clock.now(), start + Duration::minutes(15));
+    }
+}

@@ -1,0 +1,7 @@
+//! Pure rules of the Tomoni domain: names, roles, who may see whom, codes and tokens. No I/O here.
+
+pub mod access;
+pub mod clock;
+pub mod credentials;
+pub mod people;
+pub mod text;

@@ -1,0 +1,83 @@
+//! What people type: names, labels, tags and time zones, checked before anything is stored.
+
+use chrono_tz::Tz;
+
+/// Why a typed value was refused; the message is safe to show (it never echoes the value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidText(pub String);
+
+/// A short single-line text: trimmed, not empty, at most `max_chars` characters, no control
+/// characters (they break lock screens, logs and CSV exports).
+pub fn single_line(value: &str, max_chars: usize) -> Result<String, InvalidText> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(InvalidText("must not be empty".into()));
+    }
+    if trimmed.chars().count() > max_chars {
+        return Err(InvalidText(format!(
+            "must be at most {max_chars} characters"
+        )));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(InvalidText("must not contain control characters".into()));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// A list of short tags (experience, languages, areas, preferences): each a single line, no
+/// duplicates (kept in the order given), and not too many.
+pub fn tag_list(
+    values: &[String],
+    max_items: usize,
+    max_chars: usize,
+) -> Result<Vec<String>, InvalidText> {
+    if values.len() > max_items {
+        return Err(InvalidText(format!("must have at most {max_items} items")));
+    }
+    let mut tags: Vec<String> = Vec::with_capacity(values.len());
+    for value in values {
+        let tag = single_line(value, max_chars)?;
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    Ok(tags)
+}
+
+/// An IANA time zone name such as `Asia/Tokyo`.
+pub fn time_zone(value: &str) -> Result<Tz, InvalidText> {
+    value
+        .trim()
+        .parse::<Tz>()
+        .map_err(|_| InvalidText("must be an IANA time zone name such as Asia/Tokyo".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_lines_are_trimmed_and_bounded() {
+        assert_eq!(single_line("  西田 健 ", 10).unwrap(), "西田 健");
+        assert!(single_line("   ", 10).is_err());
+        assert!(single_line("あいうえおかきくけこさ", 10).is_err());
+        assert!(single_line("あいうえおかきくけこ", 10).is_ok());
+        assert!(single_line("a\u{0007}b", 10).is_err());
+        assert!(single_line("a\nb", 10).is_err());
+    }
+
+    #[test]
+    fn tag_lists_drop_duplicates_and_refuse_too_many() {
+        let tags = vec!["bus".to_owned(), " bus ".to_owned(), "clinic".to_owned()];
+        assert_eq!(tag_list(&tags, 5, 20).unwrap(), vec!["bus", "clinic"]);
+        assert!(tag_list(&tags, 2, 20).is_err());
+        assert!(tag_list(&[String::new()], 2, 20).is_err());
+    }
+
+    #[test]
+    fn time_zones_must_exist() {
+        assert_eq!(time_zone("Asia/Tokyo").unwrap(), chrono_tz::Asia::Tokyo);
+        assert!(time_zone("Asia/Osaka").is_err());
+        assert!(time_zone("").is_err());
+    }
+}

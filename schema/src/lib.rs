@@ -1,0 +1,8 @@
+//! What Tomoni's API means: domain rules, storage, GraphQL types. No HTTP, no sockets, no clock reads.
+//!
+//! `domain` holds pure rules (no I/O), `store` is the only place that builds SQL, and `api` is the
+//! GraphQL schema the server exposes. The server crate wires these to HTTP and to the real clock.
+
+pub mod api;
+pub mod domain;
+pub mod store;

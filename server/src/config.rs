@@ -1,0 +1,298 @@
+//! The server's settings: defaults in code, then an optional TOML file, then `TOMONI_*` environment
+//! variables, then command-line flags. Loaded once at start and validated there, with errors that
+//! name the bad key.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format as _, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Environment variables with the TOMONI_ prefix that are not settings (read elsewhere).
+const NOT_SETTINGS: &[&str] = &["config", "test_postgres_url", "playground_tarballs"];
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Address the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// Where the embedded database (and later, keys) live. Created on first start.
+    pub data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL; unset means SQLite in `data_dir`.
+    pub database_url: Option<Secret>,
+    /// Connections in the database pool.
+    pub database_max_connections: u32,
+    pub log: LogSettings,
+    pub limits: Limits,
+    /// Minutes a pairing code works after it is issued.
+    pub pairing_code_minutes: u32,
+    /// Seconds the server waits for open requests after SIGTERM or Ctrl-C.
+    pub shutdown_grace_seconds: u64,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// `human` (default) or `json`.
+    pub format: LogFormat,
+    /// A tracing filter, e.g. `info` or `info,tomoni_server=debug`.
+    pub filter: String,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest request body accepted, in bytes; larger ones get 413.
+    pub body_bytes: usize,
+    /// Deepest nesting of a query.
+    pub max_depth: usize,
+    /// Largest complexity of a query.
+    pub max_complexity: usize,
+    /// Most operations in one batched request.
+    pub max_batch: usize,
+    /// Pairing-code attempts per client address per minute.
+    pub redeem_attempts_per_minute: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("tomoni-data"),
+            database_url: None,
+            database_max_connections: 10,
+            log: LogSettings::default(),
+            limits: Limits::default(),
+            pairing_code_minutes: 15,
+            shutdown_grace_seconds: 10,
+        }
+    }
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Human,
+            filter: "info".into(),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            body_bytes: 1024 * 1024,
+            max_depth: 16,
+            max_complexity: 1000,
+            max_batch: 10,
+            redeem_attempts_per_minute: 10,
+        }
+    }
+}
+
+/// A value that must not be printed: `Debug` and `Display` show `***`.
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// A setting that is wrong, named as the person would write it.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("configuration: {0}")]
+    Load(Box<figment::Error>),
+    #[error("configuration key `{key}` (env TOMONI_{env}): {problem}")]
+    Invalid {
+        key: &'static str,
+        env: String,
+        problem: String,
+    },
+}
+
+/// Values given on the command line, which win over every other source.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Loads defaults, then `file` (if given), then the environment, then `overrides`.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Self, SettingsError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(file) = file {
+            if !file.is_file() {
+                return Err(SettingsError::Invalid {
+                    key: "config",
+                    env: "CONFIG".into(),
+                    problem: format!("no such file: {}", file.display()),
+                });
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        let settings: Settings = figment
+            .merge(Env::prefixed("TOMONI_").ignore(NOT_SETTINGS).split("__"))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(|err| SettingsError::Load(Box::new(err)))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        fn invalid(key: &'static str, problem: impl Into<String>) -> SettingsError {
+            SettingsError::Invalid {
+                key,
+                env: key.to_uppercase().replace('.', "__"),
+                problem: problem.into(),
+            }
+        }
+        if let Some(url) = &self.database_url {
+            let url = url.expose();
+            if !(url.starts_with("postgres://")
+                || url.starts_with("postgresql://")
+                || url.starts_with("sqlite:"))
+            {
+                return Err(invalid(
+                    "database_url",
+                    "must start with postgres://, postgresql:// or sqlite:",
+                ));
+            }
+        }
+        if self.database_max_connections == 0 {
+            return Err(invalid("database_max_connections", "must be at least 1"));
+        }
+        if self.limits.body_bytes < 1024 {
+            return Err(invalid("limits.body_bytes", "must be at least 1024"));
+        }
+        // GraphiQL's own introspection query nests about 15 deep: the playground needs it to work.
+        if self.limits.max_depth < 15 {
+            return Err(invalid(
+                "limits.max_depth",
+                "must be at least 15 (the playground needs it)",
+            ));
+        }
+        if self.limits.max_complexity < 300 {
+            return Err(invalid(
+                "limits.max_complexity",
+                "must be at least 300 (the playground needs it)",
+            ));
+        }
+        if self.limits.max_batch == 0 {
+            return Err(invalid("limits.max_batch", "must be at least 1"));
+        }
+        if self.limits.redeem_attempts_per_minute == 0 {
+            return Err(invalid(
+                "limits.redeem_attempts_per_minute",
+                "must be at least 1",
+            ));
+        }
+        if !(1..=24 * 60).contains(&self.pairing_code_minutes) {
+            return Err(invalid(
+                "pairing_code_minutes",
+                "must be between 1 and 1440",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The database to use: the configured URL, or SQLite in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose().to_owned(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("tomoni.sqlite3").display()
+            ),
+        }
+    }
+
+    pub fn uses_embedded_database(&self) -> bool {
+        self.database_url.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        let settings = Settings::default();
+        settings.validate().unwrap();
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:8080");
+        assert!(settings.database_url().starts_with("sqlite://tomoni-data/"));
+    }
+
+    #[test]
+    fn invalid_values_name_their_key() {
+        let mut settings = Settings::default();
+        settings.limits.max_batch = 0;
+        let message = settings.validate().unwrap_err().to_string();
+        assert!(message.contains("limits.max_batch"), "{message}");
+        assert!(message.contains("TOMONI_LIMITS__MAX_BATCH"), "{message}");
+
+        let mut settings = Settings::default();
+        settings.database_url = Some(Secret::new("mysql://x"));
+        let message = settings.validate().unwrap_err().to_string();
+        assert!(message.contains("database_url"), "{message}");
+        assert!(
+            !message.contains("mysql://x"),
+            "the value itself may be a secret: {message}"
+        );
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let secret = Secret::new("postgres://user:password@host/db");
+        assert_eq!(format!("{secret:?}"), "***");
+    }
+
+    #[test]
+    fn a_toml_file_is_read_and_a_typo_in_it_is_named() {
+        let dir = std::env::temp_dir().join(format!("tomoni-config-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("tomoni.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9999\"\n[limits]\nmax_batch = 3\n",
+        )
+        .unwrap();
+        let settings = Settings::load(Some(&file), &Overrides::default()).unwrap();
+        assert_eq!(settings.listen.port(), 9999);
+        assert_eq!(settings.limits.max_batch, 3);
+
+        std::fs::write(&file, "[limits]\nmax_bach = 3\n").unwrap();
+        let message = Settings::load(Some(&file), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("max_bach"), "{message}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

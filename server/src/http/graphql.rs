@@ -1,0 +1,410 @@
+//! GraphQL over HTTP and WebSocket. Every request is checked here before the schema sees it:
+//! content type, body size, JSON shape, batch size, and the bearer token. Failures are GraphQL-shaped
+//! JSON errors with an `extensions.code`, never a plain-text page.
+
+use std::net::SocketAddr;
+
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, parse_query_string};
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::{BatchRequest, BatchResponse};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use tomoni_schema::api::error::codes;
+use tomoni_schema::api::{self, Auth, AuthError};
+
+use super::AppState;
+
+const JSON: &str = "application/json";
+
+/// `POST /graphql`: one operation or a batch, as JSON.
+pub async fn post(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return request_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                codes::BAD_USER_INPUT,
+                format!(
+                    "the request body is larger than {} bytes",
+                    state.limits.body_bytes
+                ),
+            );
+        }
+        Err(_) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                codes::BAD_USER_INPUT,
+                "the request body could not be read",
+            );
+        }
+    };
+    if !is_json(&headers) {
+        return request_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            codes::BAD_USER_INPUT,
+            "send GraphQL requests with Content-Type: application/json",
+        );
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            codes::BAD_USER_INPUT,
+            "the request body is empty",
+        );
+    }
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(batch) => batch,
+        Err(_) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                codes::BAD_USER_INPUT,
+                "the body is not a GraphQL request: expected JSON with a \"query\" string (or a list of them)",
+            );
+        }
+    };
+    let operations = batch.iter().count();
+    if operations == 0 {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            codes::BAD_USER_INPUT,
+            "the batch is empty",
+        );
+    }
+    if operations > state.limits.max_batch {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            codes::BAD_USER_INPUT,
+            format!(
+                "a batch may hold at most {} operations",
+                state.limits.max_batch
+            ),
+        );
+    }
+    let auth = match authenticate(&state, &headers).await {
+        Ok(auth) => auth,
+        Err(response) => return response,
+    };
+    let batch = match batch {
+        BatchRequest::Single(request) => BatchRequest::Single(api::prepare_request(
+            request,
+            &state.schema,
+            auth,
+            Some(peer.ip()),
+        )),
+        BatchRequest::Batch(requests) => BatchRequest::Batch(
+            requests
+                .into_iter()
+                .map(|request| api::prepare_request(request, &state.schema, auth, Some(peer.ip())))
+                .collect(),
+        ),
+    };
+    graphql_response(state.schema.execute_batch(batch).await)
+}
+
+/// `GET /graphql?query=…`: queries only, so that a link or an image tag can never change data.
+pub async fn get_query(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    RawQuery(query_string): RawQuery,
+) -> Response {
+    let Some(query_string) = query_string.filter(|q| !q.is_empty()) else {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            codes::BAD_USER_INPUT,
+            "GET /graphql needs a `query` parameter; the playground is at /",
+        );
+    };
+    let request = match parse_query_string(&query_string) {
+        Ok(request) => request,
+        Err(_) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                codes::BAD_USER_INPUT,
+                "the query string is not a GraphQL request (query, operationName, variables)",
+            );
+        }
+    };
+    if let Some(OperationType::Mutation | OperationType::Subscription) =
+        operation_type(&request.query, request.operation_name.as_deref())
+    {
+        let mut response = request_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            codes::BAD_USER_INPUT,
+            "GET runs queries only: send mutations with POST, subscriptions over /graphql/ws",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    let auth = match authenticate(&state, &headers).await {
+        Ok(auth) => auth,
+        Err(response) => return response,
+    };
+    let request = api::prepare_request(request, &state.schema, auth, Some(peer.ip()));
+    graphql_response(BatchResponse::Single(state.schema.execute(request).await))
+}
+
+pub async fn method_not_allowed() -> Response {
+    let mut response = request_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        codes::BAD_USER_INPUT,
+        "use POST (or GET for queries) on /graphql",
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+    response
+}
+
+/// `GET /graphql/ws`: graphql-transport-ws and the older graphql-ws protocol. Browsers cannot set
+/// headers on a WebSocket, so the token comes in the `connection_init` payload.
+pub async fn websocket(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    protocol: Result<GraphQLProtocol, StatusCode>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let Ok(protocol) = protocol else {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            codes::BAD_USER_INPUT,
+            "ask for the graphql-transport-ws or graphql-ws subprotocol",
+        );
+    };
+    let limit = state.limits.body_bytes;
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .max_message_size(limit)
+        .max_frame_size(limit)
+        .on_upgrade(move |socket| {
+            let schema = state.schema.clone();
+            GraphQLWebSocket::new(socket, schema.clone(), protocol)
+                .on_connection_init(move |payload| async move {
+                    let token = token_from_init_payload(&payload);
+                    let presented = match token {
+                        Presented::None => None,
+                        Presented::Token(token) => Some(token),
+                        Presented::Malformed => return Err(unauthenticated_init()),
+                    };
+                    match api::authenticate(&state.db, state.clock.as_ref(), presented.as_deref())
+                        .await
+                    {
+                        Ok(auth) => Ok(api::connection_data(&schema, auth, Some(peer.ip()))),
+                        Err(AuthError::InvalidToken) => Err(unauthenticated_init()),
+                        Err(AuthError::Database(err)) => {
+                            tracing::error!(error = %err, "cannot check a WebSocket token");
+                            Err(async_graphql::Error::new("internal error"))
+                        }
+                    }
+                })
+                .serve()
+        })
+}
+
+fn unauthenticated_init() -> async_graphql::Error {
+    async_graphql::Error::new("UNAUTHENTICATED: the token is not valid")
+}
+
+enum Presented {
+    None,
+    Token(String),
+    Malformed,
+}
+
+/// GraphiQL sends its Headers tab as the payload (`{"Authorization": "Bearer …"}`); other clients
+/// often send `{"token": "…"}`. Both are accepted.
+fn token_from_init_payload(payload: &serde_json::Value) -> Presented {
+    let Some(object) = payload.as_object() else {
+        return Presented::None;
+    };
+    for (key, value) in object {
+        let Some(value) = value.as_str() else {
+            continue;
+        };
+        if key.eq_ignore_ascii_case("authorization") {
+            return match bearer_token(value) {
+                Some(token) => Presented::Token(token.to_owned()),
+                None => Presented::Malformed,
+            };
+        }
+        if key == "token" || key == "authToken" {
+            return Presented::Token(value.to_owned());
+        }
+    }
+    Presented::None
+}
+
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|token| !token.is_empty())
+}
+
+/// Resolves the `Authorization` header. No header: anonymous (only pairing works). A header that
+/// is malformed, unknown or revoked: 401 with UNAUTHENTICATED, so the app knows to pair again.
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Auth, Response> {
+    let presented = match headers.get(header::AUTHORIZATION) {
+        None => None,
+        Some(value) => match value.to_str().ok().and_then(bearer_token) {
+            Some(token) => Some(token),
+            None => {
+                return Err(unauthenticated(
+                    "the Authorization header must be `Bearer <token>`",
+                ));
+            }
+        },
+    };
+    match api::authenticate(&state.db, state.clock.as_ref(), presented).await {
+        Ok(auth) => Ok(auth),
+        Err(AuthError::InvalidToken) => Err(unauthenticated(
+            "the token is not valid (unknown or revoked): pair this device again",
+        )),
+        Err(AuthError::Database(err)) => {
+            tracing::error!(error = %err, "cannot check a token");
+            Err(request_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                codes::INTERNAL,
+                "internal error",
+            ))
+        }
+    }
+}
+
+fn unauthenticated(message: &str) -> Response {
+    let mut response = request_error(StatusCode::UNAUTHORIZED, codes::UNAUTHENTICATED, message);
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|mime| mime.trim().eq_ignore_ascii_case(JSON))
+}
+
+/// Which kind of operation the request would run, if the document parses.
+fn operation_type(query: &str, operation_name: Option<&str>) -> Option<OperationType> {
+    let document = async_graphql::parser::parse_query(query).ok()?;
+    match document.operations {
+        DocumentOperations::Single(operation) => Some(operation.node.ty),
+        DocumentOperations::Multiple(operations) => {
+            let wanted = operation_name?;
+            operations
+                .iter()
+                .find(|(name, _)| name.as_str() == wanted)
+                .map(|(_, operation)| operation.node.ty)
+        }
+    }
+}
+
+fn graphql_response(response: BatchResponse) -> Response {
+    match serde_json::to_vec(&response) {
+        Ok(body) => (
+            [(header::CONTENT_TYPE, HeaderValue::from_static(JSON))],
+            body,
+        )
+            .into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "cannot serialise a GraphQL response");
+            request_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                codes::INTERNAL,
+                "internal error",
+            )
+        }
+    }
+}
+
+/// A GraphQL-shaped error for a request that never reached the schema.
+pub(crate) fn request_error(
+    status: StatusCode,
+    code: &str,
+    message: impl Into<String>,
+) -> Response {
+    let body = json!({
+        "errors": [{ "message": message.into(), "extensions": { "code": code } }]
+    });
+    (
+        status,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(JSON))],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_tokens_are_read_leniently_but_not_guessed() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer  abc "), Some("abc"));
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearer"), None);
+        assert_eq!(bearer_token("abc"), None);
+    }
+
+    #[test]
+    fn operation_types_are_found_by_name() {
+        assert_eq!(
+            operation_type("{ viewer { id } }", None),
+            Some(OperationType::Query)
+        );
+        assert_eq!(
+            operation_type("mutation { x }", None),
+            Some(OperationType::Mutation)
+        );
+        let two = "query A { a } mutation B { b }";
+        assert_eq!(
+            operation_type(two, Some("B")),
+            Some(OperationType::Mutation)
+        );
+        assert_eq!(operation_type(two, Some("A")), Some(OperationType::Query));
+        assert_eq!(operation_type(two, None), None);
+        assert_eq!(operation_type("not graphql", None), None);
+    }
+
+    #[test]
+    fn init_payload_tokens() {
+        assert!(matches!(
+            token_from_init_payload(&json!({"Authorization": "Bearer t"})),
+            Presented::Token(t) if t == "t"
+        ));
+        assert!(matches!(
+            token_from_init_payload(&json!({"token": "t"})),
+            Presented::Token(_)
+        ));
+        assert!(matches!(
+            token_from_init_payload(&json!({"authorization": "t"})),
+            Presented::Malformed
+        ));
+        assert!(matches!(
+            token_from_init_payload(&json!(null)),
+            Presented::None
+        ));
+        assert!(matches!(
+            token_from_init_payload(&json!({})),
+            Presented::None
+        ));
+    }
+}
