@@ -258,8 +258,10 @@ mod tests {
         assert!(message.contains("limits.max_batch"), "{message}");
         assert!(message.contains("TOMONI_LIMITS__MAX_BATCH"), "{message}");
 
-        let mut settings = Settings::default();
-        settings.database_url = Some(Secret::new("mysql://x"));
+        let settings = Settings {
+            database_url: Some(Secret::new("mysql://x")),
+            ..Settings::default()
+        };
         let message = settings.validate().unwrap_err().to_string();
         assert!(message.contains("database_url"), "{message}");
         assert!(

@@ -111,7 +111,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         command: SchemaCommand::Print,
     } = cli.command
     {
-        return say(&tomoni_schema::api::sdl());
+        // Exactly the SDL, so that `> mobile-contract/schema.graphql` reproduces the committed file.
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(tomoni_schema::api::sdl().as_bytes())?;
+        return Ok(stdout.flush()?);
     }
     let listen = match &cli.command {
         Command::Serve { listen, .. } => *listen,

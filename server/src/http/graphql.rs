@@ -4,16 +4,17 @@
 
 use std::net::SocketAddr;
 
-use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, parse_query_string};
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
-use async_graphql::{BatchRequest, BatchResponse};
+use async_graphql::{BatchRequest, BatchResponse, Request, Variables};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use serde_json::json;
 use tomoni_schema::api::error::codes;
 use tomoni_schema::api::{self, Auth, AuthError};
@@ -74,6 +75,13 @@ pub async fn post(
         }
     };
     let operations = batch.iter().count();
+    if batch.iter().any(|request| request.query.trim().is_empty()) {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            codes::BAD_USER_INPUT,
+            "every request needs a non-empty \"query\" string",
+        );
+    }
     if operations == 0 {
         return request_error(
             StatusCode::BAD_REQUEST,
@@ -112,32 +120,54 @@ pub async fn post(
     graphql_response(state.schema.execute_batch(batch).await)
 }
 
+/// The parameters of `GET /graphql`, named as the GraphQL-over-HTTP specification names them.
+#[derive(Deserialize)]
+pub struct GetParams {
+    query: Option<String>,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    /// JSON, URL-encoded.
+    variables: Option<String>,
+}
+
 /// `GET /graphql?query=…`: queries only, so that a link or an image tag can never change data.
 pub async fn get_query(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    RawQuery(query_string): RawQuery,
+    params: Result<Query<GetParams>, QueryRejection>,
 ) -> Response {
-    let Some(query_string) = query_string.filter(|q| !q.is_empty()) else {
+    let Ok(Query(params)) = params else {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            codes::BAD_USER_INPUT,
+            "the query string is not a GraphQL request (query, operationName, variables)",
+        );
+    };
+    let Some(query) = params.query.filter(|q| !q.trim().is_empty()) else {
         return request_error(
             StatusCode::BAD_REQUEST,
             codes::BAD_USER_INPUT,
             "GET /graphql needs a `query` parameter; the playground is at /",
         );
     };
-    let request = match parse_query_string(&query_string) {
-        Ok(request) => request,
-        Err(_) => {
+    let variables = match params
+        .variables
+        .as_deref()
+        .map(serde_json::from_str::<Variables>)
+    {
+        None => Variables::default(),
+        Some(Ok(variables)) => variables,
+        Some(Err(_)) => {
             return request_error(
                 StatusCode::BAD_REQUEST,
                 codes::BAD_USER_INPUT,
-                "the query string is not a GraphQL request (query, operationName, variables)",
+                "`variables` is not a JSON object",
             );
         }
     };
     if let Some(OperationType::Mutation | OperationType::Subscription) =
-        operation_type(&request.query, request.operation_name.as_deref())
+        operation_type(&query, params.operation_name.as_deref())
     {
         let mut response = request_error(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -153,6 +183,10 @@ pub async fn get_query(
         Ok(auth) => auth,
         Err(response) => return response,
     };
+    let mut request = Request::new(query).variables(variables);
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
     let request = api::prepare_request(request, &state.schema, auth, Some(peer.ip()));
     graphql_response(BatchResponse::Single(state.schema.execute(request).await))
 }

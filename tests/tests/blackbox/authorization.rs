@@ -1,0 +1,304 @@
+//! The authorization matrix: every role × every operation × a target in their own organisation or
+//! another one. Expected outcomes are written out here from the program's rules, independently of
+//! the code under test: coordinators see and change their organisation, supporters and participants
+//! see themselves (support matches widen what supporters see, in a later part of the program),
+//! nobody crosses organisations, and what a viewer may not know exists is NOT_FOUND.
+
+use serde_json::{Value, json};
+use tomoni_tests::{TestApp, spawn_app};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Coordinator,
+    Supporter,
+    Participant,
+}
+
+const ROLES: [Role; 3] = [Role::Coordinator, Role::Supporter, Role::Participant];
+
+#[derive(Clone, Debug)]
+struct Member {
+    role: Role,
+    home: bool,
+    id: String,
+    token: String,
+    /// A second device, used as the target of revokeDevice so the member's own token keeps working.
+    spare_device: String,
+}
+
+struct World {
+    home_org: String,
+    away_org: String,
+    members: Vec<Member>,
+}
+
+async fn organisation(app: &TestApp, name: &str, home: bool) -> (String, Vec<Member>) {
+    let (organisation, coordinator_token) = app.organisation_with_coordinator(name).await;
+    let coordinator_id = app
+        .graphql(Some(&coordinator_token), "{ viewer { id } }", json!({}))
+        .await
+        .data()["viewer"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut members = Vec::new();
+    for role in ROLES {
+        let (id, token) = match role {
+            Role::Coordinator => (coordinator_id.clone(), coordinator_token.clone()),
+            Role::Supporter | Role::Participant => {
+                let graphql_role = if role == Role::Supporter {
+                    "SUPPORTER"
+                } else {
+                    "PARTICIPANT"
+                };
+                let id = app
+                    .create_person(&coordinator_token, graphql_role, &format!("{role:?}"))
+                    .await;
+                let (token, _) = app.pair(&coordinator_token, &id).await;
+                (id, token)
+            }
+        };
+        let (_, spare_device) = app.pair(&coordinator_token, &id).await;
+        members.push(Member {
+            role,
+            home,
+            id,
+            token,
+            spare_device,
+        });
+    }
+    (organisation.to_string(), members)
+}
+
+async fn world(app: &TestApp) -> World {
+    let (home_org, mut members) = organisation(app, "Home hospital", true).await;
+    let (away_org, away) = organisation(app, "Away ward office", false).await;
+    members.extend(away);
+    World {
+        home_org,
+        away_org,
+        members,
+    }
+}
+
+/// What the rules say: `Ok`, or the error code.
+fn expect(allowed: bool, visible: bool) -> &'static str {
+    if allowed {
+        "OK"
+    } else if visible {
+        "FORBIDDEN"
+    } else {
+        "NOT_FOUND"
+    }
+}
+
+fn outcome(answer: &tomoni_tests::Answer) -> String {
+    match answer.error_code() {
+        None => "OK".into(),
+        Some(code) => code.into(),
+    }
+}
+
+#[tokio::test]
+async fn every_role_sees_and_changes_exactly_what_the_rules_allow() {
+    let app = spawn_app().await;
+    let world = world(&app).await;
+    let mut mismatches = Vec::new();
+    let mut checked = 0;
+
+    for viewer in world.members.iter().filter(|member| member.home) {
+        for target in &world.members {
+            let same_org = target.home;
+            let is_self = viewer.id == target.id;
+            let is_coordinator = viewer.role == Role::Coordinator;
+            let visible = same_org && (is_self || is_coordinator);
+            let may_edit = same_org && (is_self || is_coordinator);
+            let may_manage = same_org && is_coordinator;
+
+            let mut cases: Vec<(&str, &str, Value, String)> = vec![
+                (
+                    "person",
+                    "query($id: ID!) { person(id: $id) { id displayName } }",
+                    json!({ "id": target.id }),
+                    expect(visible, visible).into(),
+                ),
+                (
+                    "person.devices",
+                    "query($id: ID!) { person(id: $id) { devices { nodes { id } } } }",
+                    json!({ "id": target.id }),
+                    expect(may_edit, visible).into(),
+                ),
+                (
+                    "updatePerson",
+                    "mutation($input: UpdatePersonInput!) { updatePerson(input: $input) { person { id } } }",
+                    json!({ "input": { "personId": target.id, "displayName": "Renamed" } }),
+                    expect(may_edit, visible).into(),
+                ),
+                (
+                    "issuePairingCode",
+                    "mutation($input: IssuePairingCodeInput!) { issuePairingCode(input: $input) { pairingCode { code } } }",
+                    json!({ "input": { "personId": target.id } }),
+                    expect(may_manage, visible).into(),
+                ),
+                (
+                    "revokeDevice",
+                    "mutation($input: RevokeDeviceInput!) { revokeDevice(input: $input) { device { id } } }",
+                    json!({ "input": { "deviceId": target.spare_device } }),
+                    // Someone else's device the viewer may not list is simply not there.
+                    expect(may_edit, false).into(),
+                ),
+            ];
+            match target.role {
+                Role::Supporter => cases.push((
+                    "updateSupporterProfile",
+                    "mutation($input: UpdateSupporterProfileInput!) { updateSupporterProfile(input: $input) { person { id } } }",
+                    json!({ "input": { "personId": target.id, "areas": ["Nishi-ku"] } }),
+                    expect(may_edit, visible).into(),
+                )),
+                Role::Participant => cases.push((
+                    "updateParticipantProfile",
+                    "mutation($input: UpdateParticipantProfileInput!) { updateParticipantProfile(input: $input) { person { id } } }",
+                    json!({ "input": { "personId": target.id, "preferences": ["quiet"] } }),
+                    expect(may_edit, visible).into(),
+                )),
+                Role::Coordinator => {}
+            }
+            for (operation, query, variables, expected) in cases {
+                let answer = app
+                    .graphql(Some(&viewer.token), query, variables.clone())
+                    .await;
+                checked += 1;
+                let actual = outcome(&answer);
+                if actual != expected {
+                    mismatches.push(format!(
+                        "{:?} → {operation} on {:?} ({}): expected {expected}, got {actual}",
+                        viewer.role,
+                        target.role,
+                        if same_org {
+                            "own organisation"
+                        } else {
+                            "other organisation"
+                        },
+                    ));
+                }
+                // Anonymous requests never get past authentication.
+                let anonymous = app.graphql(None, query, variables).await;
+                if outcome(&anonymous) != "UNAUTHENTICATED" {
+                    mismatches.push(format!(
+                        "anonymous → {operation}: got {}",
+                        outcome(&anonymous)
+                    ));
+                }
+            }
+        }
+
+        // Organisation-level operations.
+        let is_coordinator = viewer.role == Role::Coordinator;
+        for (org, home) in [(&world.home_org, true), (&world.away_org, false)] {
+            let cases = [
+                (
+                    "organisation",
+                    "query($id: ID!) { organisation(id: $id) { id name } }",
+                    json!({ "id": org }),
+                    expect(home, home),
+                ),
+                (
+                    "updateOrganisation",
+                    "mutation($input: UpdateOrganisationInput!) { updateOrganisation(input: $input) { organisation { id } } }",
+                    json!({ "input": { "organisationId": org, "name": "Renamed" } }),
+                    expect(home && is_coordinator, home),
+                ),
+            ];
+            for (operation, query, variables, expected) in cases {
+                let answer = app.graphql(Some(&viewer.token), query, variables).await;
+                checked += 1;
+                let actual = outcome(&answer);
+                if actual != expected {
+                    mismatches.push(format!(
+                        "{:?} → {operation} ({}): expected {expected}, got {actual}",
+                        viewer.role,
+                        if home {
+                            "own organisation"
+                        } else {
+                            "other organisation"
+                        },
+                    ));
+                }
+            }
+        }
+        let create = app
+            .graphql(
+                Some(&viewer.token),
+                "mutation($input: CreatePersonInput!) { createPerson(input: $input) { person { id } } }",
+                json!({ "input": { "displayName": "New", "role": "PARTICIPANT" } }),
+            )
+            .await;
+        checked += 1;
+        let expected = if is_coordinator { "OK" } else { "FORBIDDEN" };
+        if outcome(&create) != expected {
+            mismatches.push(format!(
+                "{:?} → createPerson: expected {expected}, got {}",
+                viewer.role,
+                outcome(&create)
+            ));
+        }
+
+        // Lists hold exactly what the viewer may see.
+        let list = app
+            .graphql(
+                Some(&viewer.token),
+                "{ people(first: 100) { nodes { id } } }",
+                json!({}),
+            )
+            .await;
+        checked += 1;
+        let seen: Vec<&str> = list.data()["people"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|node| node["id"].as_str())
+            .collect();
+        let away_ids: Vec<&str> = world
+            .members
+            .iter()
+            .filter(|m| !m.home)
+            .map(|m| m.id.as_str())
+            .collect();
+        if seen.iter().any(|id| away_ids.contains(id)) {
+            mismatches.push(format!(
+                "{:?} → people: sees another organisation",
+                viewer.role
+            ));
+        }
+        let expected_seen: Vec<&str> = if is_coordinator {
+            world
+                .members
+                .iter()
+                .filter(|m| m.home)
+                .map(|m| m.id.as_str())
+                .collect()
+        } else {
+            vec![viewer.id.as_str()]
+        };
+        if is_coordinator {
+            if !expected_seen.iter().all(|id| seen.contains(id)) {
+                mismatches
+                    .push("Coordinator → people: misses someone of their organisation".into());
+            }
+        } else if seen != expected_seen {
+            mismatches.push(format!(
+                "{:?} → people: sees {} people, expected only themselves",
+                viewer.role,
+                seen.len()
+            ));
+        }
+    }
+
+    assert!(
+        mismatches.is_empty(),
+        "{} of {checked} checks differ from the rules:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+    assert!(checked > 60, "the matrix ran {checked} checks");
+}

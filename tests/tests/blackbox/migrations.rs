@@ -1,0 +1,69 @@
+//! The real migrations: up, down to nothing, and up again; readiness notices a missing step.
+
+use sea_orm::{ConnectionTrait, Statement};
+use sea_orm_migration::MigratorTrait;
+use tomoni_migrations::Migrator;
+use tomoni_tests::{TestDatabase, spawn_app};
+
+async fn table_names(db: &sea_orm::DatabaseConnection) -> Vec<String> {
+    let sql = match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => {
+            "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"
+        }
+        _ => {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1"
+        }
+    };
+    db.query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.try_get::<String>("", "name").unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn migrations_go_up_down_to_nothing_and_up_again() {
+    let database = TestDatabase::create().await;
+    let db = tomoni_schema::store::connect(&database.effective_url(), 2)
+        .await
+        .unwrap();
+    tomoni_schema::store::migrate(&db).await.unwrap();
+    let tables = table_names(&db).await;
+    for expected in [
+        "organisations",
+        "people",
+        "supporter_profiles",
+        "participant_profiles",
+        "devices",
+        "pairing_codes",
+        "audit_log",
+    ] {
+        assert!(
+            tables.iter().any(|t| t == expected),
+            "{expected} missing from {tables:?}"
+        );
+    }
+    Migrator::down(&db, None).await.unwrap();
+    assert_eq!(table_names(&db).await, vec!["seaql_migrations".to_owned()]);
+    tomoni_schema::store::migrate(&db).await.unwrap();
+    assert_eq!(table_names(&db).await, tables);
+    // Migrating again is a no-op.
+    tomoni_schema::store::migrate(&db).await.unwrap();
+    db.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn readiness_reports_a_database_behind_the_code() {
+    let app = spawn_app().await;
+    Migrator::down(&app.db, Some(1)).await.unwrap();
+    let readyz = app.http.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(readyz.status(), 503);
+    assert!(
+        readyz
+            .text()
+            .await
+            .unwrap()
+            .contains("1 migrations pending")
+    );
+}
