@@ -9,6 +9,7 @@ mod m20261124_000001_create_organisations_and_people;
 mod m20261124_000002_create_profiles;
 mod m20261124_000003_create_devices_and_pairing_codes;
 mod m20261124_000004_create_audit_log;
+mod m20261124_000005_create_push_tables;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_create_profiles::Migration),
             Box::new(m20261124_000003_create_devices_and_pairing_codes::Migration),
             Box::new(m20261124_000004_create_audit_log::Migration),
+            Box::new(m20261124_000005_create_push_tables::Migration),
         ]
     }
 }

@@ -12,10 +12,17 @@ use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tomoni_schema::api::{self, ApiConfig, ApiDeps, EventBus, TomoniSchema};
 use tomoni_schema::domain::clock::{Clock, SharedClock};
+use tomoni_schema::domain::push::EndpointPolicy;
 use tomoni_schema::store;
 
 use crate::config::Settings;
 use crate::http;
+use crate::push::{PushClient, VapidKey};
+use crate::workers::{Dispatcher, DispatcherConfig, PushMetrics};
+
+/// Where the VAPID public key is recorded in the database, so that servers sharing it notice a
+/// key that differs from the one the subscriptions were made for.
+const VAPID_PUBLIC_KEY_SETTING: &str = "vapid_public_key";
 
 /// The real clock. The only place in Tomoni that reads the system time for the domain.
 pub struct SystemClock;
@@ -47,22 +54,53 @@ pub struct Application {
     router: axum::Router,
     db: DatabaseConnection,
     shutdown_grace: Duration,
+    dispatcher: Arc<Dispatcher>,
+    run_dispatcher: bool,
+    events: EventBus,
 }
 
 impl Application {
     /// Opens the database, applies migrations (under a lock on PostgreSQL), builds the schema and
     /// binds the listener. Port 0 picks a free port: see [`Application::local_addr`].
     pub async fn build(settings: &Settings, clock: SharedClock) -> anyhow::Result<Self> {
+        // One TLS crypto provider for the whole process (ring, which rustls already uses).
+        let _already_installed = rustls::crypto::ring::default_provider().install_default();
         let db = open_database(settings).await?;
         store::migrate(&db)
             .await
             .context("cannot apply migrations")?;
-        let schema = build_schema(settings, db.clone(), clock.clone());
+        let vapid = Arc::new(load_vapid_key(settings, &db, clock.now()).await?);
+        let events = EventBus::new();
+        let schema = build_schema(
+            settings,
+            db.clone(),
+            clock.clone(),
+            events.clone(),
+            vapid.public_key(),
+        );
+        let push = Arc::new(PushClient::new(
+            vapid,
+            Duration::from_secs(settings.push.request_timeout_seconds),
+        )?);
+        let metrics = Arc::new(PushMetrics::default());
+        let dispatcher = Arc::new(Dispatcher::new(
+            db.clone(),
+            clock.clone(),
+            push,
+            metrics.clone(),
+            DispatcherConfig {
+                batch: settings.push.batch_size,
+                max_in_flight: settings.push.max_in_flight,
+                poll_interval: Duration::from_millis(settings.push.poll_interval_ms),
+                ..DispatcherConfig::default()
+            },
+        ));
         let router = http::router(http::AppState {
             schema,
             db: db.clone(),
             clock,
             limits: Arc::new(settings.limits.clone()),
+            metrics,
         });
         let listener = TcpListener::bind(settings.listen).await.with_context(|| {
             format!(
@@ -75,7 +113,15 @@ impl Application {
             router,
             db,
             shutdown_grace: Duration::from_secs(settings.shutdown_grace_seconds),
+            dispatcher,
+            run_dispatcher: settings.push.dispatcher,
+            events,
         })
+    }
+
+    /// The push dispatcher, for driving it tick by tick (tests, benchmarks).
+    pub fn dispatcher(&self) -> Arc<Dispatcher> {
+        self.dispatcher.clone()
     }
 
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
@@ -93,6 +139,11 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let grace = self.shutdown_grace;
+        let worker = self.run_dispatcher.then(|| {
+            let wake = Arc::new(tokio::sync::Notify::new());
+            tokio::spawn(wake_on_new_notifications(self.events.clone(), wake.clone()));
+            tokio::spawn(self.dispatcher.clone().run(stop_rx.clone(), wake))
+        });
         let server = axum::serve(
             self.listener,
             self.router
@@ -112,21 +163,74 @@ impl Application {
                 tokio::time::sleep(grace).await;
             } => tracing::warn!("connections still open after the grace period; closing them"),
         }
+        if let Some(worker) = worker {
+            // The dispatcher finishes the round it is in: its claims are leases either way.
+            let _ = tokio::time::timeout(grace, worker).await;
+        }
         self.db.close().await.ok();
         Ok(())
     }
+}
+
+/// Wakes the dispatcher when a request has just queued notifications, instead of waiting for its
+/// next look.
+async fn wake_on_new_notifications(events: EventBus, wake: Arc<tokio::sync::Notify>) {
+    let mut receiver = events.subscribe();
+    loop {
+        match receiver.recv().await {
+            Ok(tomoni_schema::api::events::DomainEvent::NotificationsQueued) => wake.notify_one(),
+            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+/// The configured VAPID key, or the data directory's; refuses to start when the database already
+/// knows another one (its subscriptions would all be refused by the push services).
+async fn load_vapid_key(
+    settings: &Settings,
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> anyhow::Result<VapidKey> {
+    let configured = match (
+        &settings.push.vapid_private_key,
+        &settings.push.vapid_public_key,
+    ) {
+        (Some(private), Some(public)) => Some((private.expose(), public.as_str())),
+        _ => None,
+    };
+    let key = VapidKey::load(configured, &settings.data_dir, &settings.push.vapid_subject)?;
+    let recorded = store::instance::remember(db, VAPID_PUBLIC_KEY_SETTING, key.public_key(), now)
+        .await
+        .context("cannot record the VAPID public key")?;
+    if recorded != key.public_key() {
+        anyhow::bail!(
+            "this database's push subscriptions were made for another VAPID key ({recorded}). \
+             Give this server that key (configuration keys `push.vapid_private_key` and \
+             `push.vapid_public_key`), or use its data directory"
+        );
+    }
+    Ok(key)
 }
 
 pub fn build_schema(
     settings: &Settings,
     db: DatabaseConnection,
     clock: SharedClock,
+    events: EventBus,
+    vapid_public_key: &str,
 ) -> TomoniSchema {
     api::build_schema(ApiDeps {
         db,
         clock,
-        events: EventBus::new(),
+        events,
         config: ApiConfig {
+            endpoint_policy: EndpointPolicy {
+                allowed_hosts: settings.push.allowed_hosts.clone(),
+                allow_private_addresses: settings.push.allow_private_addresses,
+                allow_http: settings.push.allow_http,
+            },
+            vapid_public_key: vapid_public_key.to_owned(),
             max_depth: settings.limits.max_depth,
             max_complexity: settings.limits.max_complexity,
             pairing_code_lifetime: chrono::Duration::minutes(i64::from(

@@ -26,6 +26,7 @@ pub struct Settings {
     pub database_max_connections: u32,
     pub log: LogSettings,
     pub limits: Limits,
+    pub push: PushSettings,
     /// Minutes a pairing code works after it is issued.
     pub pairing_code_minutes: u32,
     /// Seconds the server waits for open requests after SIGTERM or Ctrl-C.
@@ -39,6 +40,54 @@ pub struct LogSettings {
     pub format: LogFormat,
     /// A tracing filter, e.g. `info` or `info,tomoni_server=debug`.
     pub filter: String,
+}
+
+/// Web Push delivery.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PushSettings {
+    /// Who push services contact about this server: a `mailto:` or `https:` URI (RFC 8292).
+    pub vapid_subject: String,
+    /// The VAPID key pair, base64url (raw 32-byte private scalar, 65-byte public point). Unset:
+    /// generated on first start and kept in `data_dir`. Several servers on one database must share
+    /// one key: set it here for all of them.
+    pub vapid_private_key: Option<Secret>,
+    pub vapid_public_key: Option<String>,
+    /// Push services the server sends to (exact host or `*.domain`).
+    pub allowed_hosts: Vec<String>,
+    /// Accept subscriptions on private, loopback or link-local addresses. For tests only.
+    pub allow_private_addresses: bool,
+    /// Accept plain-http subscriptions. For tests only.
+    pub allow_http: bool,
+    /// Run the dispatcher in this process (turn off on servers that should only answer requests).
+    pub dispatcher: bool,
+    /// Seconds one request to a push service may take.
+    pub request_timeout_seconds: u64,
+    /// Requests to push services in flight at once.
+    pub max_in_flight: usize,
+    /// Rows the dispatcher claims at a time.
+    pub batch_size: u64,
+    /// How often an idle dispatcher looks for due work, in milliseconds.
+    pub poll_interval_ms: u64,
+}
+
+impl Default for PushSettings {
+    fn default() -> Self {
+        let policy = tomoni_schema::domain::push::EndpointPolicy::default();
+        Self {
+            vapid_subject: "mailto:tomoni-operators@example.invalid".into(),
+            vapid_private_key: None,
+            vapid_public_key: None,
+            allowed_hosts: policy.allowed_hosts,
+            allow_private_addresses: false,
+            allow_http: false,
+            dispatcher: true,
+            request_timeout_seconds: 10,
+            max_in_flight: 64,
+            batch_size: 256,
+            poll_interval_ms: 250,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -72,6 +121,7 @@ impl Default for Settings {
             database_max_connections: 10,
             log: LogSettings::default(),
             limits: Limits::default(),
+            push: PushSettings::default(),
             pairing_code_minutes: 15,
             shutdown_grace_seconds: 10,
         }
@@ -211,6 +261,38 @@ impl Settings {
             return Err(invalid(
                 "limits.redeem_attempts_per_minute",
                 "must be at least 1",
+            ));
+        }
+        if !(self.push.vapid_subject.starts_with("mailto:")
+            || self.push.vapid_subject.starts_with("https://"))
+        {
+            return Err(invalid(
+                "push.vapid_subject",
+                "must start with mailto: or https://",
+            ));
+        }
+        if self.push.vapid_private_key.is_some() != self.push.vapid_public_key.is_some() {
+            return Err(invalid(
+                "push.vapid_private_key",
+                "set both push.vapid_private_key and push.vapid_public_key, or neither",
+            ));
+        }
+        if !(1..=120).contains(&self.push.request_timeout_seconds) {
+            return Err(invalid(
+                "push.request_timeout_seconds",
+                "must be between 1 and 120",
+            ));
+        }
+        if self.push.max_in_flight == 0 {
+            return Err(invalid("push.max_in_flight", "must be at least 1"));
+        }
+        if !(1..=10_000).contains(&self.push.batch_size) {
+            return Err(invalid("push.batch_size", "must be between 1 and 10000"));
+        }
+        if !(10..=60_000).contains(&self.push.poll_interval_ms) {
+            return Err(invalid(
+                "push.poll_interval_ms",
+                "must be between 10 and 60000",
             ));
         }
         if !(1..=24 * 60).contains(&self.pairing_code_minutes) {

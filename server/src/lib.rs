@@ -8,6 +8,8 @@ pub mod app;
 pub mod config;
 pub mod demo;
 pub mod http;
+pub mod push;
 pub mod telemetry;
+pub mod workers;
 
 pub use app::{Application, SystemClock};

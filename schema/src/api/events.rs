@@ -17,6 +17,8 @@ pub enum DomainEvent {
         person_id: Uuid,
         device_id: Uuid,
     },
+    /// Notifications were committed to the outbox: the dispatcher may have work now.
+    NotificationsQueued,
 }
 
 /// Fan-out of domain events to every subscription of this process.

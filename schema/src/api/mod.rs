@@ -9,6 +9,7 @@ mod loaders;
 mod lookup;
 mod mutation;
 mod pagination;
+mod push;
 mod query;
 mod subscription;
 mod types;
@@ -25,11 +26,17 @@ use sea_orm::DatabaseConnection;
 use context::ApiState;
 pub use context::{Auth, AuthError, authenticate};
 pub use events::EventBus;
-pub use mutation::MutationRoot;
-pub use query::QueryRoot;
 pub use subscription::SubscriptionRoot;
 
+/// Every query field: merged from the areas of the API.
+#[derive(async_graphql::MergedObject, Default)]
+pub struct QueryRoot(query::PeopleQuery, push::PushQuery);
+
+/// Every mutation: merged from the areas of the API.
+#[derive(async_graphql::MergedObject, Default)]
+pub struct MutationRoot(mutation::PeopleMutation, push::PushMutation);
 use crate::domain::clock::SharedClock;
+use crate::domain::push::EndpointPolicy;
 
 pub type TomoniSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
@@ -44,6 +51,10 @@ pub struct ApiConfig {
     pub pairing_code_lifetime: Duration,
     /// Pairing-code redemption attempts allowed per client address per minute.
     pub redeem_attempts_per_minute: NonZeroU32,
+    /// Where push subscriptions may point.
+    pub endpoint_policy: EndpointPolicy,
+    /// The VAPID application server key the app subscribes with.
+    pub vapid_public_key: String,
 }
 
 impl Default for ApiConfig {
@@ -53,6 +64,8 @@ impl Default for ApiConfig {
             max_complexity: 1000,
             pairing_code_lifetime: Duration::minutes(15),
             redeem_attempts_per_minute: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+            endpoint_policy: EndpointPolicy::default(),
+            vapid_public_key: String::new(),
         }
     }
 }
@@ -75,30 +88,38 @@ pub fn build_schema(deps: ApiDeps) -> TomoniSchema {
     } = deps;
     let limiter: DefaultKeyedRateLimiter<IpAddr> =
         RateLimiter::keyed(Quota::per_minute(config.redeem_attempts_per_minute));
-    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
-        .limit_depth(config.max_depth)
-        .limit_complexity(config.max_complexity)
-        .extension(error::ErrorCodes)
-        .data(ApiState {
-            db,
-            clock,
-            events,
-            redeem_limiter: Arc::new(limiter),
-            config,
-        })
-        .finish()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot,
+    )
+    .limit_depth(config.max_depth)
+    .limit_complexity(config.max_complexity)
+    .extension(error::ErrorCodes)
+    .data(ApiState {
+        db,
+        clock,
+        events,
+        redeem_limiter: Arc::new(limiter),
+        config,
+    })
+    .finish()
 }
 
 /// The schema as SDL, sorted so that it only changes when the API does.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
-        .finish()
-        .sdl_with_options(
-            SDLExportOptions::new()
-                .sorted_fields()
-                .sorted_arguments()
-                .sorted_enum_items(),
-        )
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot,
+    )
+    .finish()
+    .sdl_with_options(
+        SDLExportOptions::new()
+            .sorted_fields()
+            .sorted_arguments()
+            .sorted_enum_items(),
+    )
 }
 
 /// Adds what one request needs: who is asking, from where, and fresh per-request loaders (so a

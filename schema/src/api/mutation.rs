@@ -26,10 +26,12 @@ const DEVICE_LABEL_MAX: usize = 100;
 const TAGS_MAX: usize = 30;
 const TAG_CHARS_MAX: usize = 60;
 
-pub struct MutationRoot;
+/// People, profiles, pairing and devices.
+#[derive(Default)]
+pub struct PeopleMutation;
 
 #[Object]
-impl MutationRoot {
+impl PeopleMutation {
     /// Adds a participant, supporter or coordinator to the viewer's organisation. Coordinators only.
     async fn create_person(
         &self,
@@ -363,6 +365,17 @@ impl MutationRoot {
         let (device, person) = visible_device(&txn, &viewer, device_id).await?;
         let was_active = device.revoked_at.is_none();
         let device = store::devices::revoke(&txn, device, now).await?;
+        // A revoked phone must stop receiving notifications as well.
+        store::push_subscriptions::remove(
+            &txn,
+            sea_orm::Condition::all().add(sea_orm::ColumnTrait::eq(
+                &crate::store::entities::push_subscriptions::Column::DeviceId,
+                device.id,
+            )),
+            store::push_subscriptions::removed_reason::DEVICE_REVOKED,
+            now,
+        )
+        .await?;
         if was_active {
             audit(
                 &txn,
@@ -389,7 +402,7 @@ impl MutationRoot {
     }
 }
 
-fn valid<T>(field: &'static str, result: Result<T, InvalidText>) -> ApiResult<T> {
+pub(crate) fn valid<T>(field: &'static str, result: Result<T, InvalidText>) -> ApiResult<T> {
     result.map_err(|InvalidText(reason)| ApiError::bad_input(field, reason))
 }
 
@@ -418,7 +431,7 @@ fn check_redeem_rate(state: &ApiState, ip: Option<std::net::IpAddr>) -> ApiResul
     })
 }
 
-async fn audit(
+pub(crate) async fn audit(
     txn: &DatabaseTransaction,
     viewer: &Viewer,
     action: &str,

@@ -11,10 +11,12 @@ use super::pagination::{connection, page_request};
 use super::types::{Organisation, Person, Role};
 use crate::store;
 
-pub struct QueryRoot;
+/// People and organisations.
+#[derive(Default)]
+pub struct PeopleQuery;
 
 #[Object]
-impl QueryRoot {
+impl PeopleQuery {
     /// The signed-in person.
     async fn viewer(&self, ctx: &Context<'_>) -> ApiResult<Person> {
         let viewer = viewer(ctx)?;

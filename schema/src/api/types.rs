@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use super::context::{loaders, state, viewer};
 use super::error::{ApiError, ApiResult};
 use super::pagination::{connection, page_request};
+use super::push::{self, NotificationSettings, PushSubscription};
 use crate::domain::people as domain;
 use crate::store;
 use crate::store::entities::{
@@ -166,15 +167,57 @@ impl Person {
         first: Option<i32>,
         after: Option<String>,
     ) -> ApiResult<Connection<String, Device>> {
-        let viewer = viewer(ctx)?;
-        if !viewer.may_see_devices_of(&store::people::facts(&self.row)?) {
-            return Err(ApiError::Forbidden {
-                reason: "only the person and coordinators see their devices",
-            });
-        }
+        self.ensure_own_or_coordinator(ctx)?;
         let request = page_request(first, after.as_deref())?;
         let page = store::devices::list_for_person(&state(ctx)?.db, self.row.id, request).await?;
         connection(request, page, |row| row.id, |row| Ok(Device::from(row)))
+    }
+
+    /// The person's push subscriptions with what the push service last said about each, removed
+    /// ones included. The person themselves and coordinators only.
+    #[graphql(complexity = "first.unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn push_subscriptions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Connection<String, PushSubscription>> {
+        self.ensure_own_or_coordinator(ctx)?;
+        push::subscriptions_of(ctx, self.row.id, first, after).await
+    }
+
+    /// False when no device currently reaches the person: none registered, all removed, or all
+    /// failing. The person themselves and coordinators only.
+    async fn is_reachable(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        self.ensure_own_or_coordinator(ctx)?;
+        Ok(loaders(ctx)?
+            .reachability
+            .load_one(self.row.id)
+            .await?
+            .unwrap_or(false))
+    }
+
+    /// Quiet hours. The person themselves and coordinators only.
+    async fn notification_settings(&self, ctx: &Context<'_>) -> ApiResult<NotificationSettings> {
+        self.ensure_own_or_coordinator(ctx)?;
+        let row = loaders(ctx)?
+            .notification_settings
+            .load_one(self.row.id)
+            .await?;
+        Ok(NotificationSettings::from_row(row.as_ref()))
+    }
+}
+
+impl Person {
+    fn ensure_own_or_coordinator(&self, ctx: &Context<'_>) -> ApiResult<()> {
+        let viewer = viewer(ctx)?;
+        if viewer.may_see_devices_of(&store::people::facts(&self.row)?) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden {
+                reason: "only the person and coordinators see this",
+            })
+        }
     }
 }
 

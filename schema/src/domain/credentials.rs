@@ -112,7 +112,8 @@ impl fmt::Debug for AccessToken {
     }
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+/// SHA-256, as 64 lowercase hex digits: how secrets and endpoints are stored and looked up.
+pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     let mut hex = String::with_capacity(64);
     for byte in digest {

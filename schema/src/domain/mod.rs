@@ -4,4 +4,6 @@ pub mod access;
 pub mod clock;
 pub mod credentials;
 pub mod people;
+pub mod push;
+pub mod quiet_hours;
 pub mod text;

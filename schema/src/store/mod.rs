@@ -7,10 +7,14 @@ pub mod access;
 pub mod audit;
 pub mod devices;
 pub mod entities;
+pub mod instance;
+pub mod notification_settings;
 pub mod organisations;
+pub mod outbox;
 pub mod pairing;
 pub mod people;
 pub mod profiles;
+pub mod push_subscriptions;
 
 use std::time::Duration;
 

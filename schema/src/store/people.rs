@@ -93,6 +93,18 @@ pub async fn list_visible(
     fetch_page(db, select, people::Column::Id, page).await
 }
 
+/// People of the viewer's organisation whom no device currently reaches (coordinators' view).
+pub async fn list_unreachable(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    page: PageRequest,
+) -> Result<Page<people::Model>, DbErr> {
+    let select = people::Entity::find()
+        .filter(access::visible_people(viewer))
+        .filter(super::push_subscriptions::unreachable_people());
+    fetch_page(db, select, people::Column::Id, page).await
+}
+
 /// The coordinators of an organisation (used to bootstrap and by the demo).
 pub async fn coordinators_of(
     db: &impl ConnectionTrait,

@@ -18,6 +18,7 @@ use tomoni_schema::domain::clock::SharedClock;
 use tomoni_schema::store::{self, Readiness};
 
 use crate::config::Limits;
+use crate::workers::PushMetrics;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -25,6 +26,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub clock: SharedClock,
     pub limits: Arc<Limits>,
+    pub metrics: Arc<PushMetrics>,
 }
 
 /// Every route Tomoni serves.
@@ -43,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/ws", get(graphql::websocket))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn(log_request))
@@ -89,6 +92,18 @@ async fn readyz(State(state): State<AppState>) -> Response {
                 .into_response()
         }
     }
+}
+
+/// Push outcome counters in the Prometheus text format.
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        state.metrics.render(),
+    )
+        .into_response()
 }
 
 async fn not_found() -> (StatusCode, &'static str) {

@@ -1,7 +1,10 @@
 //! Black-box tests: the real server, over HTTP and WebSocket, on SQLite or PostgreSQL (see
 //! `tomoni_tests::backend`). One binary, so the suite links once.
 
-#![expect(clippy::unwrap_used, reason = "helpers of a test binary fail their test loudly")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "helpers of a test binary fail their test loudly"
+)]
 
 mod authorization;
 mod bad_input;

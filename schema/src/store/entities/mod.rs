@@ -2,10 +2,15 @@
 
 pub mod audit_log;
 pub mod devices;
+pub mod instance_settings;
+pub mod notification_settings;
+pub mod notifications;
 pub mod organisations;
 pub mod pairing_codes;
 pub mod participant_profiles;
 pub mod people;
+pub mod push_deliveries;
+pub mod push_subscriptions;
 pub mod supporter_profiles;
 
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,299 @@
+//! The messages Tomoni pushes, and what a lock screen may show of them: a kind, ids, and a title
+//! and body that reveal nothing personal or clinical — never the purpose of an outing, never a name.
+//! The app fetches details after the person unlocks.
+
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::people::Locale;
+use crate::domain::push::Urgency;
+
+/// Version of the push payload format, sent as `v`; the app ignores payloads it does not know.
+pub const PUSH_PAYLOAD_VERSION: u32 = 1;
+
+/// What a notification is about. Stored in the outbox as JSON (ids and times only).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
+pub enum Message {
+    /// Before an outing (by default 24 hours and 1 hour before).
+    OutingReminder {
+        outing_id: Uuid,
+        starts_at: DateTime<Utc>,
+    },
+    /// During an outing: a check-in is due.
+    CheckInDue {
+        outing_id: Uuid,
+        due_at: DateTime<Utc>,
+    },
+    /// To coordinators: an outing needs attention.
+    SafetyAlert { alert_id: Uuid, outing_id: Uuid },
+    /// A support match changed.
+    MatchUpdate { match_id: Uuid },
+    /// Follow-up training falls due on a date.
+    TrainingDue { due_on: NaiveDate },
+    /// A coordinator checks that a person's devices receive notifications.
+    ConnectionCheck,
+}
+
+impl Message {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::OutingReminder { .. } => "outing_reminder",
+            Self::CheckInDue { .. } => "check_in_due",
+            Self::SafetyAlert { .. } => "safety_alert",
+            Self::MatchUpdate { .. } => "match_update",
+            Self::TrainingDue { .. } => "training_due",
+            Self::ConnectionCheck => "connection_check",
+        }
+    }
+
+    pub const KINDS: &'static [&'static str] = &[
+        "outing_reminder",
+        "check_in_due",
+        "safety_alert",
+        "match_update",
+        "training_due",
+        "connection_check",
+    ];
+
+    /// Safety messages ignore quiet hours, go out with high urgency, and are never dropped for
+    /// being late.
+    pub fn is_safety(&self) -> bool {
+        matches!(self, Self::CheckInDue { .. } | Self::SafetyAlert { .. })
+    }
+
+    pub fn urgency(&self) -> Urgency {
+        if self.is_safety() {
+            Urgency::High
+        } else {
+            Urgency::Normal
+        }
+    }
+
+    /// How long the push service should keep trying to reach the device. Short for safety messages
+    /// (a stale "check-in due" misleads), longer for reminders.
+    pub fn ttl(&self) -> Duration {
+        match self {
+            Self::CheckInDue { .. } => Duration::from_secs(15 * 60),
+            Self::SafetyAlert { .. } => Duration::from_secs(30 * 60),
+            Self::ConnectionCheck => Duration::from_secs(60 * 60),
+            Self::OutingReminder { .. } | Self::MatchUpdate { .. } | Self::TrainingDue { .. } => {
+                Duration::from_secs(12 * 60 * 60)
+            }
+        }
+    }
+
+    /// A newer message with the same topic replaces an older one still waiting at the push
+    /// service. Reminders have one per subject; safety messages have none (each must arrive).
+    /// At most 32 URL-safe characters (RFC 8030 §5.4): a UUID's 32 hex digits, prefixed.
+    pub fn topic(&self) -> Option<String> {
+        let id = match self {
+            Self::OutingReminder { outing_id, .. } => outing_id,
+            Self::MatchUpdate { match_id } => match_id,
+            Self::TrainingDue { .. } => return Some("training".into()),
+            Self::ConnectionCheck => return Some("check".into()),
+            Self::CheckInDue { .. } | Self::SafetyAlert { .. } => return None,
+        };
+        Some(id.simple().to_string())
+    }
+
+    /// The lock-screen text, in the recipient's language and time zone.
+    pub fn texts(&self, locale: Locale, zone: Tz) -> (String, String) {
+        let ja = locale == Locale::Ja;
+        let time = |at: &DateTime<Utc>| at.with_timezone(&zone).format("%H:%M").to_string();
+        let (title, body) = match self {
+            Self::OutingReminder { starts_at, .. } => (
+                if ja {
+                    format!("外出のリマインダー: {}", time(starts_at))
+                } else {
+                    format!("Outing reminder: {}", time(starts_at))
+                },
+                if ja {
+                    "詳しくはアプリで確認してください。"
+                } else {
+                    "Open Tomoni for details."
+                },
+            ),
+            Self::CheckInDue { due_at, .. } => (
+                if ja {
+                    format!("チェックインの時間です ({})", time(due_at))
+                } else {
+                    format!("Check-in due ({})", time(due_at))
+                },
+                if ja {
+                    "タップしてチェックインしてください。"
+                } else {
+                    "Tap to check in."
+                },
+            ),
+            Self::SafetyAlert { .. } => (
+                if ja {
+                    "安全アラート".to_owned()
+                } else {
+                    "Safety alert".to_owned()
+                },
+                if ja {
+                    "対応が必要な外出があります。アプリを開いてください。"
+                } else {
+                    "An outing needs attention. Open Tomoni."
+                },
+            ),
+            Self::MatchUpdate { .. } => (
+                if ja {
+                    "マッチングが更新されました".to_owned()
+                } else {
+                    "Your match was updated".to_owned()
+                },
+                if ja {
+                    "詳しくはアプリで確認してください。"
+                } else {
+                    "Open Tomoni for details."
+                },
+            ),
+            Self::TrainingDue { due_on } => (
+                if ja {
+                    format!("研修のお知らせ: {}", due_on.format("%Y-%m-%d"))
+                } else {
+                    format!("Training reminder: {}", due_on.format("%Y-%m-%d"))
+                },
+                if ja {
+                    "詳しくはアプリで確認してください。"
+                } else {
+                    "Open Tomoni for details."
+                },
+            ),
+            Self::ConnectionCheck => (
+                if ja {
+                    "Tomoni 接続テスト".to_owned()
+                } else {
+                    "Tomoni connection check".to_owned()
+                },
+                if ja {
+                    "この端末に通知が届いています。"
+                } else {
+                    "Notifications reach this device."
+                },
+            ),
+        };
+        (title, body.to_owned())
+    }
+
+    /// The JSON the device receives (encrypted) for this message.
+    pub fn payload(&self, notification_id: Uuid, locale: Locale, zone: Tz) -> PushPayload {
+        let (title, body) = self.texts(locale, zone);
+        PushPayload {
+            v: PUSH_PAYLOAD_VERSION,
+            notification_id,
+            message: self.clone(),
+            title,
+            body,
+        }
+    }
+}
+
+/// What the app receives: `{"v":1,"notificationId":…,"kind":…, <ids>, "title":…,"body":…}`.
+/// `notificationId` lets the app drop a duplicate (Web Push delivers at least once).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PushPayload {
+    pub v: u32,
+    pub notification_id: Uuid,
+    #[serde(flatten)]
+    pub message: Message,
+    pub title: String,
+    pub body: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_kind() -> Vec<Message> {
+        let id = Uuid::now_v7();
+        let at = DateTime::parse_from_rfc3339("2026-11-24T05:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        vec![
+            Message::OutingReminder {
+                outing_id: id,
+                starts_at: at,
+            },
+            Message::CheckInDue {
+                outing_id: id,
+                due_at: at,
+            },
+            Message::SafetyAlert {
+                alert_id: id,
+                outing_id: id,
+            },
+            Message::MatchUpdate { match_id: id },
+            Message::TrainingDue {
+                due_on: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            },
+            Message::ConnectionCheck,
+        ]
+    }
+
+    #[test]
+    fn every_kind_is_listed_and_round_trips() {
+        let all = every_kind();
+        assert_eq!(all.len(), Message::KINDS.len());
+        for message in all {
+            assert!(Message::KINDS.contains(&message.kind()));
+            let json = serde_json::to_value(&message).unwrap();
+            assert_eq!(json["kind"], message.kind());
+            assert_eq!(serde_json::from_value::<Message>(json).unwrap(), message);
+        }
+    }
+
+    #[test]
+    fn texts_show_local_times_and_nothing_else() {
+        let reminder = &every_kind()[0];
+        let (title, body) = reminder.texts(Locale::En, chrono_tz::Asia::Tokyo);
+        assert_eq!(title, "Outing reminder: 14:00");
+        assert_eq!(body, "Open Tomoni for details.");
+        let (title, _) = reminder.texts(Locale::Ja, chrono_tz::Asia::Tokyo);
+        assert_eq!(title, "外出のリマインダー: 14:00");
+    }
+
+    #[test]
+    fn safety_messages_are_urgent_short_lived_and_untopiced() {
+        for message in every_kind() {
+            if message.is_safety() {
+                assert_eq!(message.urgency(), Urgency::High);
+                assert!(message.ttl() <= Duration::from_secs(30 * 60));
+                assert_eq!(message.topic(), None);
+            } else {
+                assert_eq!(message.urgency(), Urgency::Normal);
+            }
+            if let Some(topic) = message.topic() {
+                assert!(topic.len() <= 32);
+                assert!(
+                    topic
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn payloads_are_small_and_flat() {
+        for message in every_kind() {
+            let payload = message.payload(Uuid::now_v7(), Locale::Ja, chrono_tz::Asia::Tokyo);
+            let json = serde_json::to_value(&payload).unwrap();
+            assert_eq!(json["v"], 1);
+            assert_eq!(json["kind"], message.kind());
+            assert!(json["title"].is_string() && json["notificationId"].is_string());
+            assert!(serde_json::to_vec(&payload).unwrap().len() < 1024);
+        }
+    }
+}

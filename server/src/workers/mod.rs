@@ -1,0 +1,9 @@
+//! Background work: loops that claim due rows from the database and act on them. Every job is a
+//! row, so a crash or a second server never loses or doubles one (beyond what Web Push's
+//! at-least-once delivery allows).
+
+pub mod dispatcher;
+pub mod metrics;
+
+pub use dispatcher::{Dispatcher, DispatcherConfig, TickReport};
+pub use metrics::PushMetrics;
