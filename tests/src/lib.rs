@@ -1,11 +1,13 @@
 //! Helpers for the black-box tests: the real server on port 0 over a fresh database (SQLite by
 //! default, PostgreSQL when TOMONI_TEST_POSTGRES_URL names an admin connection), a manual clock,
-//! and a small GraphQL client.
+//! and a small GraphQL client. `push_receiver` is a local push service.
 
 #![expect(
     clippy::expect_used,
     reason = "test helpers fail the test loudly on setup errors"
 )]
+
+pub mod push_receiver;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,6 +19,7 @@ use serde_json::{Value, json};
 use tomoni_schema::domain::clock::{Clock, ManualClock};
 use tomoni_schema::domain::people::{Locale, OrganisationKind};
 use tomoni_server::config::{Secret, Settings};
+use tomoni_server::workers::Dispatcher;
 use tomoni_server::{Application, admin};
 use uuid::Uuid;
 
@@ -142,6 +145,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub clock: ManualClock,
     pub settings: Settings,
+    /// The application's push dispatcher, to drive tick by tick when `push.dispatcher` is off.
+    pub dispatcher: Arc<Dispatcher>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     // Last: dropped after the server has been told to stop.
@@ -163,12 +168,16 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         shutdown_grace_seconds: 1,
         ..Settings::default()
     };
+    // The local push receiver listens on loopback over plain HTTP.
+    settings.push.allow_private_addresses = true;
+    settings.push.allow_http = true;
     configure(&mut settings);
     let clock = ManualClock::new(chrono::Utc::now());
     let application = Application::build(&settings, Arc::new(clock.clone()))
         .await
         .expect("build the application");
     let address = application.local_addr().expect("local address");
+    let dispatcher = application.dispatcher();
     let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel();
     let server = tokio::spawn(async move {
         application
@@ -187,6 +196,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         db,
         clock,
         settings,
+        dispatcher,
         shutdown: Some(shutdown_tx),
         server: Some(server),
         _database: database,
@@ -331,6 +341,37 @@ impl TestApp {
         )
     }
 
+    /// Registers a new subscription of `receiver` for the device holding `token`.
+    pub async fn register_push(
+        &self,
+        token: &str,
+        receiver: &push_receiver::PushReceiver,
+    ) -> push_receiver::BrowserSubscription {
+        let subscription = receiver.subscribe();
+        let answer = self
+            .graphql(
+                Some(token),
+                "mutation($input: RegisterPushSubscriptionInput!) { registerPushSubscription(input: $input) { pushSubscription { id } } }",
+                json!({ "input": subscription.as_input() }),
+            )
+            .await;
+        answer.data();
+        subscription
+    }
+
+    /// Ticks the dispatcher until a tick finds nothing to do (bounded).
+    pub async fn drain(&self) -> usize {
+        let mut attempts = 0;
+        for _ in 0..1000 {
+            let report = self.dispatcher.tick().await.expect("dispatcher tick");
+            if !report.did_work() {
+                return attempts;
+            }
+            attempts += report.attempts;
+        }
+        panic!("the dispatcher never ran out of work");
+    }
+
     /// Rows in a table, for "nothing was written" assertions.
     pub async fn count<E: EntityTrait>(&self, _entity: E) -> u64
     where
@@ -352,6 +393,32 @@ impl TestApp {
             self.count(audit_log::Entity).await,
         ]
     }
+}
+
+/// Another dispatcher on the test app's database, as a second server would run one.
+pub async fn spawn_second_dispatcher(app: &TestApp) -> Arc<Dispatcher> {
+    let db = Database::connect(app.settings.database_url())
+        .await
+        .expect("connect");
+    let vapid = tomoni_server::push::VapidKey::load(
+        None,
+        &app.settings.data_dir,
+        &app.settings.push.vapid_subject,
+    )
+    .expect("the same VAPID key");
+    let push =
+        tomoni_server::push::PushClient::new(Arc::new(vapid), std::time::Duration::from_secs(5))
+            .expect("push client");
+    Arc::new(Dispatcher::new(
+        db,
+        Arc::new(app.clock.clone()),
+        Arc::new(push),
+        Arc::default(),
+        tomoni_server::workers::DispatcherConfig {
+            batch: 16,
+            ..Default::default()
+        },
+    ))
 }
 
 pub async fn answer(response: reqwest::Response) -> Answer {

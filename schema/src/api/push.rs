@@ -62,6 +62,7 @@ impl PushQuery {
 #[derive(InputObject)]
 pub struct PushSubscriptionKeysInput {
     /// The browser's P-256 public key, base64url (`subscription.toJSON().keys.p256dh`).
+    #[graphql(name = "p256dh")]
     pub p256dh: String,
     /// The 16-byte auth secret, base64url (`subscription.toJSON().keys.auth`).
     pub auth: String,

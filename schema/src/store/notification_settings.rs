@@ -3,7 +3,6 @@
 use chrono::{DateTime, NaiveTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
-    TryIntoModel as _,
 };
 use uuid::Uuid;
 
@@ -39,6 +38,7 @@ pub async fn set_quiet_hours(
     let existing = notification_settings::Entity::find_by_id(person_id)
         .one(db)
         .await?;
+    let is_new = existing.is_none();
     let mut active: notification_settings::ActiveModel = match existing {
         Some(row) => row.into(),
         None => notification_settings::ActiveModel {
@@ -49,7 +49,11 @@ pub async fn set_quiet_hours(
     active.quiet_hours_start = Set(start);
     active.quiet_hours_end = Set(end);
     active.updated_at = Set(now);
-    active.save(db).await?.try_into_model()
+    if is_new {
+        active.insert(db).await
+    } else {
+        active.update(db).await
+    }
 }
 
 /// The stored quiet hours, if both ends are set and readable.

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, Set, TryIntoModel as _,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -49,6 +49,7 @@ pub async fn register(
         .filter(push_subscriptions::Column::EndpointHash.eq(&new.endpoint_hash))
         .one(db)
         .await?;
+    let is_new = existing.is_none();
     let mut active = match existing {
         Some(row) => row.into(),
         None => push_subscriptions::ActiveModel {
@@ -72,7 +73,11 @@ pub async fn register(
     active.removed_at = Set(None);
     active.removed_reason = Set(None);
     active.consecutive_failures = Set(0);
-    active.save(db).await?.try_into_model()
+    if is_new {
+        active.insert(db).await
+    } else {
+        active.update(db).await
+    }
 }
 
 pub async fn find(

@@ -14,4 +14,5 @@ mod health;
 mod migrations;
 mod pairing;
 mod people;
+mod push;
 mod websocket;
