@@ -92,7 +92,9 @@ impl Application {
                 batch: settings.push.batch_size,
                 max_in_flight: settings.push.max_in_flight,
                 poll_interval: Duration::from_millis(settings.push.poll_interval_ms),
-                ..DispatcherConfig::default()
+                lease: chrono::Duration::seconds(
+                    i64::try_from(settings.push.lease_seconds).unwrap_or(60),
+                ),
             },
         ));
         let router = http::router(http::AppState {
@@ -187,7 +189,7 @@ async fn wake_on_new_notifications(events: EventBus, wake: Arc<tokio::sync::Noti
 
 /// The configured VAPID key, or the data directory's; refuses to start when the database already
 /// knows another one (its subscriptions would all be refused by the push services).
-async fn load_vapid_key(
+pub async fn load_vapid_key(
     settings: &Settings,
     db: &DatabaseConnection,
     now: DateTime<Utc>,

@@ -69,6 +69,9 @@ pub struct PushSettings {
     pub batch_size: u64,
     /// How often an idle dispatcher looks for due work, in milliseconds.
     pub poll_interval_ms: u64,
+    /// How long a dispatcher's claim on due work lasts. Work claimed by a server that dies is
+    /// picked up after this; it must exceed the request timeout.
+    pub lease_seconds: u64,
 }
 
 impl Default for PushSettings {
@@ -86,6 +89,7 @@ impl Default for PushSettings {
             max_in_flight: 64,
             batch_size: 256,
             poll_interval_ms: 250,
+            lease_seconds: 60,
         }
     }
 }
@@ -281,6 +285,12 @@ impl Settings {
             return Err(invalid(
                 "push.request_timeout_seconds",
                 "must be between 1 and 120",
+            ));
+        }
+        if self.push.lease_seconds <= self.push.request_timeout_seconds {
+            return Err(invalid(
+                "push.lease_seconds",
+                "must be longer than push.request_timeout_seconds",
             ));
         }
         if self.push.max_in_flight == 0 {

@@ -34,6 +34,10 @@ pub enum Mode {
     Gone,
     /// Never answers (until the sender gives up).
     Hang,
+    /// Accepts after a pause, like a distant push service: keeps requests in flight.
+    Slow {
+        millis: u64,
+    },
 }
 
 /// A message the receiver accepted, decrypted.
@@ -217,7 +221,7 @@ async fn receive(
         let checked = check_and_decrypt(&shared.origin, &headers, &body, subscription);
         match &checked {
             Err(violation) => inner.violations.push(violation.clone()),
-            Ok(received) if mode == Mode::Accept => {
+            Ok(received) if matches!(mode, Mode::Accept | Mode::Slow { .. }) => {
                 let mut received = received.clone();
                 received.subscription = id.clone();
                 inner.received.push(received);
@@ -239,6 +243,10 @@ async fn receive(
             .into_response(),
         Ok(Mode::ServerError) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         Ok(Mode::Gone) => StatusCode::GONE.into_response(),
+        Ok(Mode::Slow { millis }) => {
+            tokio::time::sleep(Duration::from_millis(millis)).await;
+            StatusCode::CREATED.into_response()
+        }
         Ok(Mode::Hang) => {
             tokio::time::sleep(Duration::from_secs(120)).await;
             StatusCode::CREATED.into_response()

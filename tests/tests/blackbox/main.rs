@@ -9,6 +9,7 @@
 mod authorization;
 mod bad_input;
 mod contract;
+mod crash;
 mod demo;
 mod health;
 mod migrations;

@@ -1,0 +1,212 @@
+//! The server is killed with SIGKILL while notifications are due and pushes are in flight; after a
+//! restart every notification is delivered, and the only repeats are pushes that were in flight at
+//! the kill (Web Push is at-least-once: a push service may have accepted a message whose outcome
+//! the dead server never wrote down).
+
+use std::collections::HashMap;
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use tomoni_schema::domain::people::{Locale, OrganisationKind, Role};
+use tomoni_schema::notify::{self, Message, Recipient};
+use tomoni_schema::store;
+use tomoni_schema::store::entities::push_deliveries;
+use tomoni_tests::TestDatabase;
+use tomoni_tests::push_receiver::{Mode, PushReceiver};
+use uuid::Uuid;
+
+const NOTIFICATIONS: usize = 300;
+const MAX_IN_FLIGHT: usize = 16;
+
+/// Starts `tomoni serve` as a process on the test database; returns once it is listening.
+fn start_server(database: &TestDatabase) -> Child {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tomoni-process-under-test"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("TOMONI_") {
+            command.env_remove(key);
+        }
+    }
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("TOMONI_DATA_DIR", &database.data_dir)
+        .env("TOMONI_PUSH__ALLOW_HTTP", "true")
+        .env("TOMONI_PUSH__ALLOW_PRIVATE_ADDRESSES", "true")
+        .env("TOMONI_PUSH__REQUEST_TIMEOUT_SECONDS", "1")
+        .env("TOMONI_PUSH__LEASE_SECONDS", "2")
+        .env("TOMONI_PUSH__MAX_IN_FLIGHT", MAX_IN_FLIGHT.to_string())
+        .env("TOMONI_PUSH__BATCH_SIZE", "32")
+        .env("TOMONI_LOG__FILTER", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if let Some(url) = &database.url {
+        command.env("TOMONI_DATABASE_URL", url);
+    }
+    let mut child = command.spawn().expect("start the server process");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    match lines.next() {
+        Some(Ok(line)) if line.starts_with("playground: ") => {}
+        other => {
+            let _ = child.kill();
+            panic!("the server did not start: {other:?}");
+        }
+    }
+    child
+}
+
+fn distinct_notifications(receiver: &PushReceiver) -> HashMap<String, usize> {
+    let mut seen = HashMap::new();
+    for message in receiver.received() {
+        *seen
+            .entry(
+                message.payload["notificationId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+            .or_default() += 1;
+    }
+    seen
+}
+
+#[tokio::test]
+async fn a_killed_server_loses_nothing_and_repeats_only_what_was_in_flight() {
+    let database = TestDatabase::create().await;
+    let db = store::connect(&database.effective_url(), 2).await.unwrap();
+    store::migrate(&db).await.unwrap();
+    let receiver = PushReceiver::start().await;
+    let browser = receiver.subscribe();
+    // Every push takes 50 ms to be accepted, so that many are in flight at any moment.
+    receiver.set_mode(&browser, Mode::Slow { millis: 50 });
+
+    let now = Utc::now();
+    let organisation = store::organisations::create(
+        &db,
+        "Hospital",
+        OrganisationKind::Hospital,
+        "Asia/Tokyo",
+        now,
+    )
+    .await
+    .unwrap();
+    let person = store::people::create(
+        &db,
+        store::people::NewPerson {
+            organisation_id: organisation.id,
+            display_name: "Haruka",
+            role: Role::Participant,
+            locale: Locale::En,
+            time_zone: "Asia/Tokyo",
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    store::push_subscriptions::register(
+        &db,
+        store::push_subscriptions::NewSubscription {
+            person: &person,
+            device_id: None,
+            endpoint: &browser.endpoint,
+            endpoint_hash: tomoni_schema::domain::credentials::sha256_hex(
+                browser.endpoint.as_bytes(),
+            ),
+            p256dh: &browser.p256dh,
+            auth: &browser.auth,
+            label: "phone",
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    let recipient = Recipient {
+        person_id: person.id,
+        organisation_id: organisation.id,
+    };
+    for index in 0..NOTIFICATIONS {
+        notify::remind(
+            &db,
+            recipient,
+            Message::MatchUpdate {
+                match_id: Uuid::now_v7(),
+            },
+            now,
+            &format!("crash-{index}"),
+            now,
+        )
+        .await
+        .unwrap();
+    }
+
+    let mut first = start_server(&database);
+    receiver
+        .wait_for(NOTIFICATIONS / 4, Duration::from_secs(60))
+        .await;
+    first.kill().expect("SIGKILL");
+    first.wait().expect("reap");
+    let before_restart = receiver.received().len();
+    assert!(
+        before_restart < NOTIFICATIONS,
+        "the server finished before it could be killed"
+    );
+
+    let mut second = start_server(&database);
+    // Done when the database says every delivery is delivered: pushes that were in flight at the
+    // kill are sent again once their claims expire.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    while undelivered(&db).await > 0 && tokio::time::Instant::now() < deadline {
+        receiver
+            .wait_for(receiver.received().len() + 1, Duration::from_millis(500))
+            .await;
+    }
+    // A graceful stop this time: SIGTERM, and the process exits by itself.
+    let stopped = Command::new("kill")
+        .args(["-TERM", &second.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    let status = second.wait().unwrap();
+    assert!(
+        status.success(),
+        "graceful shutdown exits 0, got {status:?}"
+    );
+
+    let seen = distinct_notifications(&receiver);
+    assert_eq!(
+        seen.len(),
+        NOTIFICATIONS,
+        "every notification is delivered after the restart"
+    );
+    let repeats: usize = seen.values().map(|count| count - 1).sum();
+    eprintln!("crash test: {before_restart} accepted before SIGKILL, {repeats} sent twice");
+    assert!(
+        repeats <= MAX_IN_FLIGHT,
+        "{repeats} repeats: only pushes in flight at the kill (at most {MAX_IN_FLIGHT}) may repeat"
+    );
+    assert!(
+        receiver.violations().is_empty(),
+        "{:?}",
+        receiver.violations()
+    );
+    assert_eq!(undelivered(&db).await, 0);
+    db.close().await.unwrap();
+}
+
+/// Notifications not yet handed out, plus deliveries not yet delivered.
+async fn undelivered(db: &sea_orm::DatabaseConnection) -> u64 {
+    use tomoni_schema::store::entities::notifications;
+    let pending_notifications = notifications::Entity::find()
+        .filter(notifications::Column::Status.eq("pending"))
+        .count(db)
+        .await
+        .unwrap();
+    let open_deliveries = push_deliveries::Entity::find()
+        .filter(push_deliveries::Column::Status.ne("delivered"))
+        .count(db)
+        .await
+        .unwrap();
+    pending_notifications + open_deliveries
+}
