@@ -63,8 +63,6 @@ impl Application {
     /// Opens the database, applies migrations (under a lock on PostgreSQL), builds the schema and
     /// binds the listener. Port 0 picks a free port: see [`Application::local_addr`].
     pub async fn build(settings: &Settings, clock: SharedClock) -> anyhow::Result<Self> {
-        // One TLS crypto provider for the whole process (ring, which rustls already uses).
-        let _already_installed = rustls::crypto::ring::default_provider().install_default();
         let db = open_database(settings).await?;
         store::migrate(&db)
             .await

@@ -52,10 +52,14 @@ pub struct TestDatabase {
 
 impl TestDatabase {
     pub async fn create() -> Self {
+        Self::create_on(backend()).await
+    }
+
+    pub async fn create_on(backend: Backend) -> Self {
         let data_dir =
             std::env::temp_dir().join(format!("tomoni-test-{}", Uuid::now_v7().simple()));
         std::fs::create_dir_all(&data_dir).expect("create a temporary data directory");
-        match backend() {
+        match backend {
             Backend::Sqlite => Self {
                 url: None,
                 data_dir,

@@ -47,6 +47,9 @@ pub struct PushClient {
 
 impl PushClient {
     pub fn new(vapid: Arc<VapidKey>, timeout: Duration) -> anyhow::Result<Self> {
+        // One TLS crypto provider for the whole process: ring, which rustls already uses for the
+        // database. Installing it twice is harmless (the second attempt is refused).
+        let _already_installed = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)

@@ -48,7 +48,12 @@ async fn every_operation_of_the_app_runs_against_a_seeded_server() {
         .await;
     let (_, participant_device) = app.pair(&coordinator, &participant).await;
     let pairing_code = app.issue_code(&coordinator, &supporter).await;
+    let receiver = tomoni_tests::push_receiver::PushReceiver::start().await;
+    let browser = receiver.subscribe();
     let placeholders = [
+        ("{{pushEndpoint}}", browser.endpoint.clone()),
+        ("{{pushP256dh}}", browser.p256dh.clone()),
+        ("{{pushAuth}}", browser.auth.clone()),
         ("{{organisationId}}", organisation.to_string()),
         ("{{supporterId}}", supporter),
         ("{{participantId}}", participant),
@@ -76,7 +81,8 @@ async fn every_operation_of_the_app_runs_against_a_seeded_server() {
             .get(&name)
             .unwrap_or_else(|| panic!("operations/variables.json has no entry for {name}"))
             .clone();
-        let token = (name != "RedeemPairingCode").then_some(coordinator.as_str());
+        let anonymous = ["RedeemPairingCode", "VapidPublicKey"];
+        let token = (!anonymous.contains(&name.as_str())).then_some(coordinator.as_str());
         let answer = app.graphql(token, &document, vars).await;
         assert!(
             answer.body.get("errors").is_none(),
@@ -84,5 +90,87 @@ async fn every_operation_of_the_app_runs_against_a_seeded_server() {
             answer.body
         );
         assert!(answer.body["data"].is_object(), "{name}: {}", answer.body);
+    }
+}
+
+#[test]
+fn every_push_payload_the_code_builds_matches_its_json_schema() {
+    use tomoni_schema::domain::people::Locale;
+    use tomoni_schema::notify::Message;
+    use uuid::Uuid;
+
+    let dir = contract_dir().join("push");
+    let mut files: BTreeSet<String> = BTreeSet::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        files.insert(name.trim_end_matches(".schema.json").to_owned());
+    }
+    let kinds: BTreeSet<String> = Message::KINDS
+        .iter()
+        .map(|kind| (*kind).to_owned())
+        .collect();
+    assert_eq!(files, kinds, "one schema per kind in mobile-contract/push/");
+
+    let id = Uuid::now_v7();
+    let at = chrono::Utc::now();
+    let messages = [
+        Message::OutingReminder {
+            outing_id: id,
+            starts_at: at,
+        },
+        Message::CheckInDue {
+            outing_id: id,
+            due_at: at,
+        },
+        Message::SafetyAlert {
+            alert_id: id,
+            outing_id: id,
+        },
+        Message::MatchUpdate { match_id: id },
+        Message::TrainingDue {
+            due_on: at.date_naive(),
+        },
+        Message::ConnectionCheck,
+    ];
+    assert_eq!(
+        messages.len(),
+        Message::KINDS.len(),
+        "every kind is built here"
+    );
+    for message in messages {
+        let schema: Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(format!("{}.schema.json", message.kind()))).unwrap(),
+        )
+        .unwrap();
+        let validator = jsonschema::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .unwrap();
+        for locale in [Locale::Ja, Locale::En] {
+            let payload = serde_json::to_value(message.payload(
+                Uuid::now_v7(),
+                locale,
+                chrono_tz::Asia::Tokyo,
+            ))
+            .unwrap();
+            let errors: Vec<String> = validator
+                .iter_errors(&payload)
+                .map(|error| error.to_string())
+                .collect();
+            assert!(
+                errors.is_empty(),
+                "{} ({locale:?}): {errors:?}\n{payload}",
+                message.kind()
+            );
+        }
+        // The schema is strict: a field the app does not expect (a name, say) is refused.
+        let mut leaky = serde_json::to_value(message.payload(
+            Uuid::now_v7(),
+            Locale::En,
+            chrono_tz::Asia::Tokyo,
+        ))
+        .unwrap();
+        leaky["displayName"] = Value::from("Haruka");
+        assert!(!validator.is_valid(&leaky), "{}", message.kind());
     }
 }
