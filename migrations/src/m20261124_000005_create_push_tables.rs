@@ -25,6 +25,8 @@ impl MigrationTrait for Migration {
                     .col(string_len(PushSubscriptions::P256dh, 100))
                     .col(string_len(PushSubscriptions::Auth, 32))
                     .col(string_len(PushSubscriptions::Label, 100))
+                    // The language this device shows notifications in; null: the person's.
+                    .col(string_len_null(PushSubscriptions::Locale, 8))
                     .col(timestamp_with_time_zone(PushSubscriptions::CreatedAt))
                     .col(timestamp_with_time_zone(PushSubscriptions::UpdatedAt))
                     .col(timestamp_with_time_zone_null(PushSubscriptions::RemovedAt))
@@ -231,6 +233,7 @@ enum PushSubscriptions {
     P256dh,
     Auth,
     Label,
+    Locale,
     CreatedAt,
     UpdatedAt,
     RemovedAt,

@@ -3,7 +3,7 @@
 
 use anyhow::{Context as _, anyhow};
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::json;
 use tomoni_schema::domain::credentials::AccessToken;
 use tomoni_schema::domain::people::{Locale, OrganisationKind, Role};
@@ -25,7 +25,7 @@ pub async fn create_organisation(
 ) -> anyhow::Result<organisations::Model> {
     let name = text::single_line(name, 200).map_err(|err| anyhow!("--name {}", err.0))?;
     let time_zone = text::time_zone(time_zone).map_err(|err| anyhow!("--time-zone {}", err.0))?;
-    let txn = db.begin().await?;
+    let txn = store::begin_write(db).await?;
     let organisation =
         store::organisations::create(&txn, &name, kind, time_zone.name(), now).await?;
     store::audit::record(
@@ -55,7 +55,7 @@ pub async fn create_coordinator(
 ) -> anyhow::Result<(people::Model, AccessToken)> {
     let display_name =
         text::single_line(display_name, 100).map_err(|err| anyhow!("--name {}", err.0))?;
-    let txn = db.begin().await?;
+    let txn = store::begin_write(db).await?;
     let organisation = store::organisations::find(&txn, organisation_id)
         .await?
         .ok_or_else(|| anyhow!("--organisation: no organisation has this id"))?;

@@ -3,7 +3,7 @@
 
 use anyhow::anyhow;
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use tomoni_schema::domain::credentials::AccessToken;
 use tomoni_schema::domain::people::{Locale, OrganisationKind, Role};
 use tomoni_schema::store;
@@ -111,7 +111,7 @@ pub async fn ensure(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Resu
         .into_iter()
         .min_by_key(|person| person.id)
         .ok_or_else(|| anyhow!("the demo organisation has no coordinator"))?;
-    let txn = db.begin().await?;
+    let txn = store::begin_write(db).await?;
     store::devices::revoke_labelled(&txn, coordinator.id, DEMO_TOKEN_LABEL, now).await?;
     let token = admin::issue_token(&txn, &coordinator, DEMO_TOKEN_LABEL, now).await?;
     txn.commit().await?;
@@ -130,7 +130,7 @@ async fn create(
         now,
     )
     .await?;
-    let txn = db.begin().await?;
+    let txn = store::begin_write(db).await?;
     for person in PEOPLE {
         let created = store::people::create(
             &txn,

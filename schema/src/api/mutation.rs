@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, Object};
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseTransaction, TransactionTrait};
+use sea_orm::DatabaseTransaction;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -54,7 +54,7 @@ impl PeopleMutation {
         let locale: Locale = input.locale.map(Into::into).unwrap_or_default();
         let state = state(ctx)?;
         let now = state.clock.now();
-        let txn = state.db.begin().await?;
+        let txn = store::begin_write(&state.db).await?;
         let person = store::people::create(
             &txn,
             store::people::NewPerson {
@@ -102,7 +102,7 @@ impl PeopleMutation {
         };
         let state = state(ctx)?;
         let now = state.clock.now();
-        let txn = state.db.begin().await?;
+        let txn = store::begin_write(&state.db).await?;
         let person = editable_person(&txn, &viewer, person_id).await?;
         let person = store::people::update(&txn, person, changes, now).await?;
         audit(
@@ -145,7 +145,7 @@ impl PeopleMutation {
         let time_zone = valid_time_zone("timeZone", input.time_zone.as_deref())?;
         let state = state(ctx)?;
         let now = state.clock.now();
-        let txn = state.db.begin().await?;
+        let txn = store::begin_write(&state.db).await?;
         let organisation = store::organisations::find(&txn, organisation_id)
             .await?
             .ok_or(ApiError::NotFound)?;
@@ -182,7 +182,7 @@ impl PeopleMutation {
         };
         let state = state(ctx)?;
         let now = state.clock.now();
-        let txn = state.db.begin().await?;
+        let txn = store::begin_write(&state.db).await?;
         let person = editable_person(&txn, &viewer, person_id).await?;
         store::profiles::update_supporter_profile(&txn, person.id, changes, now)
             .await?
@@ -219,7 +219,7 @@ impl PeopleMutation {
         let consent_changed = changes.consents_to_location_sharing;
         let state = state(ctx)?;
         let now = state.clock.now();
-        let txn = state.db.begin().await?;
+        let txn = store::begin_write(&state.db).await?;
         let person = editable_person(&txn, &viewer, person_id).await?;
         store::profiles::update_participant_profile(&txn, person.id, changes, now)
             .await?
@@ -254,7 +254,7 @@ impl PeopleMutation {
         let state = state(ctx)?;
         let now = state.clock.now();
         let code = Code::generate();
-        let txn = state.db.begin().await?;
+        let txn = store::begin_write(&state.db).await?;
         let person = managed_person(&txn, &viewer, person_id).await?;
         let stored = store::pairing::issue(
             &txn,
@@ -312,7 +312,7 @@ impl PeopleMutation {
         })?;
         let now = state.clock.now();
         let token = AccessToken::generate();
-        let txn = state.db.begin().await?;
+        let txn = store::begin_write(&state.db).await?;
         let Some(claimed) = store::pairing::claim(&txn, &code.hash(), now).await? else {
             return Err(ApiError::bad_input(
                 "code",
@@ -361,7 +361,7 @@ impl PeopleMutation {
         let device_id = parse_id(&input.device_id, "deviceId")?;
         let state = state(ctx)?;
         let now = state.clock.now();
-        let txn = state.db.begin().await?;
+        let txn = store::begin_write(&state.db).await?;
         let (device, person) = visible_device(&txn, &viewer, device_id).await?;
         let was_active = device.revoked_at.is_none();
         let device = store::devices::revoke(&txn, device, now).await?;

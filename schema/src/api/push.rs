@@ -4,7 +4,6 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, NaiveTime, Utc};
-use sea_orm::TransactionTrait;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -75,6 +74,8 @@ pub struct RegisterPushSubscriptionInput {
     pub keys: PushSubscriptionKeysInput,
     /// Defaults to the label the device was paired with.
     pub label: Option<String>,
+    /// The language this device shows notifications in; defaults to the person's.
+    pub locale: Option<Locale>,
 }
 
 #[derive(SimpleObject)]
@@ -160,7 +161,7 @@ impl PushMutation {
             .map(|label| valid("label", text::single_line(label, LABEL_MAX)))
             .transpose()?;
         let now = state.clock.now();
-        let txn = state.db.begin().await?;
+        let txn = store::begin_write(&state.db).await?;
         let person = store::people::find(&txn, viewer.person_id)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
@@ -182,6 +183,7 @@ impl PushMutation {
                 p256dh: &encode(&keys.p256dh),
                 auth: &encode(&keys.auth),
                 label: &label,
+                locale: input.locale.map(Into::into),
             },
             now,
         )
@@ -212,7 +214,7 @@ impl PushMutation {
         let state = state(ctx)?;
         let now = state.clock.now();
         let hash = sha256_hex(input.endpoint.trim().as_bytes());
-        let txn = state.db.begin().await?;
+        let txn = store::begin_write(&state.db).await?;
         let Some(subscription) = store::push_subscriptions::find_by_endpoint_hash(&txn, &hash)
             .await?
             .filter(|subscription| subscription.person_id == viewer.person_id)
@@ -262,7 +264,7 @@ impl PushMutation {
         };
         let state = state(ctx)?;
         let now = state.clock.now();
-        let txn = state.db.begin().await?;
+        let txn = store::begin_write(&state.db).await?;
         let mut person = editable_person(&txn, &viewer, person_id).await?;
         if let Some(quiet_hours) = quiet_hours {
             store::notification_settings::set_quiet_hours(&txn, person.id, quiet_hours, now)
@@ -307,7 +309,7 @@ impl PushMutation {
         let person_id = parse_id(&input.person_id, "personId")?;
         let state = state(ctx)?;
         let now = state.clock.now();
-        let txn = state.db.begin().await?;
+        let txn = store::begin_write(&state.db).await?;
         let person = editable_person(&txn, &viewer, person_id).await?;
         let devices = store::push_subscriptions::active_for_people(&txn, &[person.id]).await?;
         let scheduled = notify::remind(

@@ -20,8 +20,9 @@ use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr, SqlErr,
-    Statement, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, DbErr, SqlErr, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 use tomoni_migrations::Migrator;
@@ -87,6 +88,18 @@ pub async fn readiness(db: &DatabaseConnection) -> Result<Readiness, DbErr> {
     } else {
         Readiness::PendingMigrations(pending.len())
     })
+}
+
+/// Begins a transaction that will write. On SQLite it takes the write lock at once (BEGIN
+/// IMMEDIATE): a transaction that read first and then tried to write after another writer had
+/// committed would fail at once with SQLITE_BUSY instead of waiting its turn.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        isolation_level: None,
+        access_mode: None,
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+    })
+    .await
 }
 
 /// True when the error is a unique-constraint violation (someone else wrote the same thing first).

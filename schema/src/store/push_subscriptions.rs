@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::entities::{people, push_subscriptions};
 use super::{Page, PageRequest, fetch_page};
+use crate::domain::people::Locale;
 
 /// A subscription that failed this many times in a row counts as not reaching its device.
 pub const FAILING_AFTER: i32 = 3;
@@ -36,6 +37,7 @@ pub struct NewSubscription<'a> {
     pub p256dh: &'a str,
     pub auth: &'a str,
     pub label: &'a str,
+    pub locale: Option<Locale>,
 }
 
 /// Registers a subscription; the same endpoint registered again (a browser re-subscribing, or a
@@ -69,6 +71,7 @@ pub async fn register(
     active.p256dh = Set(new.p256dh.to_owned());
     active.auth = Set(new.auth.to_owned());
     active.label = Set(new.label.to_owned());
+    active.locale = Set(new.locale.map(|locale| locale.as_str().to_owned()));
     active.updated_at = Set(now);
     active.removed_at = Set(None);
     active.removed_reason = Set(None);

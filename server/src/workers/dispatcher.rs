@@ -19,7 +19,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt as _;
 use rand::Rng as _;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 use tomoni_schema::domain::clock::SharedClock;
 use tomoni_schema::domain::people::{DEFAULT_TIME_ZONE, Locale};
 use tomoni_schema::domain::push::{self, Outcome, Urgency};
@@ -201,7 +201,7 @@ impl Dispatcher {
             }
         }
 
-        let txn = self.db.begin().await?;
+        let txn = store::begin_write(&self.db).await?;
         outbox::create_deliveries(&txn, &pairs, now).await?;
         outbox::finish_notifications(&txn, &dispatched, status::DISPATCHED, now).await?;
         outbox::finish_notifications(&txn, &unreachable, status::UNREACHABLE, now).await?;
@@ -354,7 +354,7 @@ impl Dispatcher {
                 Decision::Expire => expired.push(delivery.id),
             }
         }
-        let txn = self.db.begin().await?;
+        let txn = store::begin_write(&self.db).await?;
         outbox::finish_deliveries(&txn, &delivered, status::DELIVERED, Some(201), now).await?;
         for (last_status, ids) in &failed {
             outbox::finish_deliveries(&txn, ids, status::FAILED, *last_status, now).await?;
@@ -452,8 +452,12 @@ fn prepare(
     recipient: Option<&people::Model>,
 ) -> Option<Prepared> {
     let message: Message = serde_json::from_value(notification.message.clone()).ok()?;
-    let locale = recipient
-        .and_then(|person| Locale::parse(&person.locale).ok())
+    // The device's own language if it has one, else the person's.
+    let locale = subscription
+        .locale
+        .as_deref()
+        .or(recipient.map(|person| person.locale.as_str()))
+        .and_then(|locale| Locale::parse(locale).ok())
         .unwrap_or_default();
     let zone = recipient
         .and_then(|person| person.time_zone.parse().ok())

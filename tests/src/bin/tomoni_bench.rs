@@ -156,6 +156,7 @@ async fn push(backend: &str, n: usize) {
                 p256dh: &URL_SAFE_NO_PAD.encode(public.as_ref()),
                 auth: &URL_SAFE_NO_PAD.encode([7u8; 16]),
                 label: "bench",
+                locale: None,
             },
             now,
         )

@@ -117,6 +117,7 @@ async fn a_killed_server_loses_nothing_and_repeats_only_what_was_in_flight() {
             p256dh: &browser.p256dh,
             auth: &browser.auth,
             label: "phone",
+            locale: None,
         },
         now,
     )

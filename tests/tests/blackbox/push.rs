@@ -654,3 +654,29 @@ async fn two_dispatchers_on_one_database_send_everything_exactly_once() {
     assert!(seen.values().all(|count| *count == 1));
     assert!(receiver.violations().is_empty());
 }
+
+#[tokio::test]
+async fn a_device_can_have_its_own_language() {
+    let app = spawn_app_with(manual_dispatch).await;
+    let receiver = PushReceiver::start().await;
+    let (_, person, token) = participant(&app).await;
+    let mut input = receiver.subscribe().as_input();
+    input["locale"] = json!("EN");
+    app.graphql(
+        Some(&token),
+        "mutation($input: RegisterPushSubscriptionInput!) { registerPushSubscription(input: $input) { pushSubscription { id } } }",
+        json!({ "input": input }),
+    )
+    .await
+    .data();
+    app.register_push(&token, &receiver).await;
+    remind(&app, &person, Message::ConnectionCheck, "languages").await;
+    app.drain().await;
+    let mut titles: Vec<String> = receiver
+        .received()
+        .iter()
+        .map(|message| message.payload["title"].as_str().unwrap().to_owned())
+        .collect();
+    titles.sort();
+    assert_eq!(titles, vec!["Tomoni connection check", "Tomoni 接続テスト"]);
+}

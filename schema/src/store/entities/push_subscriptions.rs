@@ -16,6 +16,7 @@ pub struct Model {
     pub p256dh: String,
     pub auth: String,
     pub label: String,
+    pub locale: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
     pub removed_at: Option<DateTimeUtc>,
