@@ -55,7 +55,8 @@ pub struct Application {
     db: DatabaseConnection,
     shutdown_grace: Duration,
     dispatcher: Arc<Dispatcher>,
-    run_dispatcher: bool,
+    /// Dispatcher loops to run (0: none in this process).
+    dispatcher_loops: usize,
     events: EventBus,
 }
 
@@ -114,7 +115,11 @@ impl Application {
             db,
             shutdown_grace: Duration::from_secs(settings.shutdown_grace_seconds),
             dispatcher,
-            run_dispatcher: settings.push.dispatcher,
+            dispatcher_loops: if settings.push.dispatcher {
+                settings.push.workers
+            } else {
+                0
+            },
             events,
         })
     }
@@ -139,11 +144,13 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let grace = self.shutdown_grace;
-        let worker = self.run_dispatcher.then(|| {
-            let wake = Arc::new(tokio::sync::Notify::new());
+        let wake = Arc::new(tokio::sync::Notify::new());
+        if self.dispatcher_loops > 0 {
             tokio::spawn(wake_on_new_notifications(self.events.clone(), wake.clone()));
-            tokio::spawn(self.dispatcher.clone().run(stop_rx.clone(), wake))
-        });
+        }
+        let workers: Vec<_> = (0..self.dispatcher_loops)
+            .map(|_| tokio::spawn(self.dispatcher.clone().run(stop_rx.clone(), wake.clone())))
+            .collect();
         let server = axum::serve(
             self.listener,
             self.router
@@ -163,10 +170,8 @@ impl Application {
                 tokio::time::sleep(grace).await;
             } => tracing::warn!("connections still open after the grace period; closing them"),
         }
-        if let Some(worker) = worker {
-            // The dispatcher finishes the round it is in: its claims are leases either way.
-            let _ = tokio::time::timeout(grace, worker).await;
-        }
+        // Dispatchers finish the round they are in: their claims are leases either way.
+        let _ = tokio::time::timeout(grace, futures_util::future::join_all(workers)).await;
         self.db.close().await.ok();
         Ok(())
     }

@@ -61,6 +61,9 @@ pub struct PushSettings {
     pub allow_http: bool,
     /// Run the dispatcher in this process (turn off on servers that should only answer requests).
     pub dispatcher: bool,
+    /// Dispatcher loops in this process. Several overlap database work with sending; they share
+    /// the work through the same claims as several servers do.
+    pub workers: usize,
     /// Seconds one request to a push service may take.
     pub request_timeout_seconds: u64,
     /// Requests to push services in flight at once.
@@ -85,6 +88,7 @@ impl Default for PushSettings {
             allow_private_addresses: false,
             allow_http: false,
             dispatcher: true,
+            workers: 2,
             request_timeout_seconds: 10,
             max_in_flight: 64,
             batch_size: 256,
@@ -292,6 +296,9 @@ impl Settings {
                 "push.lease_seconds",
                 "must be longer than push.request_timeout_seconds",
             ));
+        }
+        if !(1..=16).contains(&self.push.workers) {
+            return Err(invalid("push.workers", "must be between 1 and 16"));
         }
         if self.push.max_in_flight == 0 {
             return Err(invalid("push.max_in_flight", "must be at least 1"));

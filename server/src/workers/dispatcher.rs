@@ -145,7 +145,7 @@ impl Dispatcher {
         if claimed.is_empty() {
             return Ok(0);
         }
-        let recipient_ids: Vec<Uuid> = claimed.iter().map(|n| n.recipient_id).collect();
+        let recipient_ids = distinct(claimed.iter().map(|n| n.recipient_id));
         let recipients: HashMap<Uuid, people::Model> =
             store::people::find_many(&self.db, &recipient_ids)
                 .await?
@@ -226,21 +226,21 @@ impl Dispatcher {
         if claimed.is_empty() {
             return Ok(0);
         }
-        let notification_ids: Vec<Uuid> = claimed.iter().map(|d| d.notification_id).collect();
+        let notification_ids = distinct(claimed.iter().map(|d| d.notification_id));
         let notifications: HashMap<Uuid, notifications::Model> =
             outbox::notifications_by_id(&self.db, &notification_ids)
                 .await?
                 .into_iter()
                 .map(|n| (n.id, n))
                 .collect();
-        let subscription_ids: Vec<Uuid> = claimed.iter().map(|d| d.subscription_id).collect();
+        let subscription_ids = distinct(claimed.iter().map(|d| d.subscription_id));
         let subscriptions: HashMap<Uuid, push_subscriptions::Model> =
             store::push_subscriptions::by_ids(&self.db, &subscription_ids)
                 .await?
                 .into_iter()
                 .map(|s| (s.id, s))
                 .collect();
-        let recipient_ids: Vec<Uuid> = notifications.values().map(|n| n.recipient_id).collect();
+        let recipient_ids = distinct(notifications.values().map(|n| n.recipient_id));
         let recipients: HashMap<Uuid, people::Model> =
             store::people::find_many(&self.db, &recipient_ids)
                 .await?
@@ -431,6 +431,14 @@ impl Dispatcher {
         }
         Ok(())
     }
+}
+
+/// Each id once, for `IN (…)` lists: many deliveries share a notification, subscription or person.
+fn distinct(ids: impl Iterator<Item = Uuid>) -> Vec<Uuid> {
+    let mut ids: Vec<Uuid> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// Everything needed to send one delivery, decoded and rendered.
