@@ -248,8 +248,12 @@ async fn push(backend: &str, n: usize) {
 
     let cpu_before = cpu_time();
     let started = Instant::now();
-    // As the server runs it: `push.workers` loops (default 2) sharing the work through claims.
-    let workers = tomoni_server::config::PushSettings::default().workers;
+    // As the server runs it: `push.workers` loops sharing the work through claims (the server's
+    // default unless TOMONI_BENCH_WORKERS says otherwise).
+    let workers = std::env::var("TOMONI_BENCH_WORKERS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(tomoni_server::config::PushSettings::default().workers);
     let loops = (0..workers).map(|_| async {
         loop {
             let report = dispatcher.tick().await.expect("tick");
