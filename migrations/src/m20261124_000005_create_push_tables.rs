@@ -83,7 +83,6 @@ impl MigrationTrait for Migration {
                     .col(string_len_uniq(Notifications::IdempotencyKey, 200))
                     // pending | dispatched | withdrawn | unreachable
                     .col(string_len(Notifications::Status, 16))
-                    .col(timestamp_with_time_zone_null(Notifications::ClaimedUntil))
                     .col(timestamp_with_time_zone(Notifications::CreatedAt))
                     .col(timestamp_with_time_zone_null(Notifications::DispatchedAt))
                     .foreign_key(
@@ -259,7 +258,6 @@ enum Notifications {
     NotBefore,
     IdempotencyKey,
     Status,
-    ClaimedUntil,
     CreatedAt,
     DispatchedAt,
 }

@@ -1,14 +1,15 @@
 //! The notification outbox and its deliveries: scheduling, withdrawing, and the claims the
-//! dispatcher makes. Claims are single conditional UPDATEs; on PostgreSQL their row selection uses
-//! `FOR UPDATE SKIP LOCKED`, so several servers can share the work, and on SQLite the one-writer
-//! lock makes the same statement atomic. A claim is a lease: a server that dies mid-way loses it
-//! when it expires, and the work is picked up again.
+//! dispatcher makes. Row selection uses `FOR UPDATE SKIP LOCKED` on PostgreSQL, so several servers
+//! can share the work; on SQLite the one-writer lock gives the same exclusion. Notifications are
+//! fanned out inside the transaction that locks them; deliveries are claimed with a lease (they are
+//! sent outside any transaction), so a server that dies mid-send loses its claim when the lease
+//! expires and the work is picked up again.
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait as _, LockBehavior, LockType, Query, SelectStatement};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -97,7 +98,6 @@ pub async fn schedule(
         not_before: Set(new.not_before),
         idempotency_key: Set(new.idempotency_key.to_owned()),
         status: Set(status::PENDING.to_owned()),
-        claimed_until: Set(None),
         created_at: Set(now),
         dispatched_at: Set(None),
     }
@@ -146,23 +146,23 @@ fn unleased<C: ColumnTrait>(claimed_until: C, now: DateTime<Utc>) -> Condition {
         .add(claimed_until.lt(now))
 }
 
-/// Claims up to `limit` pending notifications that are due, for `lease`.
-pub async fn claim_due_notifications(
-    db: &impl ConnectionTrait,
+/// Locks up to `limit` pending notifications that are due, for the caller's transaction: on
+/// PostgreSQL other dispatchers skip the locked rows; on SQLite the caller's write transaction
+/// (see `begin_write`) excludes other writers. The caller settles every row (dispatched, deferred
+/// or unreachable) before committing, so a crash rolls the claim back and loses nothing.
+pub async fn lock_due_notifications(
+    txn: &DatabaseTransaction,
     now: DateTime<Utc>,
-    lease: Duration,
     limit: u64,
 ) -> Result<Vec<notifications::Model>, DbErr> {
     use notifications::Column;
-    let due = Condition::all()
-        .add(Column::Status.eq(status::PENDING))
-        .add(Column::NotBefore.lte(now))
-        .add(unleased(Column::ClaimedUntil, now));
-    let ids = due_ids::<notifications::Entity, _>(Column::Id, due, Column::NotBefore, limit);
-    notifications::Entity::update_many()
-        .col_expr(Column::ClaimedUntil, Expr::value(now + lease))
-        .filter(Column::Id.in_subquery(ids))
-        .exec_with_returning(db)
+    notifications::Entity::find()
+        .filter(Column::Status.eq(status::PENDING))
+        .filter(Column::NotBefore.lte(now))
+        .order_by_asc(Column::NotBefore)
+        .limit(limit)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .all(txn)
         .await
 }
 
@@ -174,10 +174,6 @@ pub async fn defer_notification(
 ) -> Result<(), DbErr> {
     notifications::Entity::update_many()
         .col_expr(notifications::Column::NotBefore, Expr::value(until))
-        .col_expr(
-            notifications::Column::ClaimedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
         .filter(notifications::Column::Id.eq(id))
         .exec(db)
         .await?;
@@ -198,10 +194,6 @@ pub async fn finish_notifications(
     notifications::Entity::update_many()
         .col_expr(notifications::Column::Status, Expr::value(final_status))
         .col_expr(notifications::Column::DispatchedAt, Expr::value(now))
-        .col_expr(
-            notifications::Column::ClaimedUntil,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
         .filter(notifications::Column::Id.is_in(ids.iter().copied()))
         .exec(db)
         .await?;
@@ -376,7 +368,6 @@ pub async fn next_due(
         .select_only()
         .column(notifications::Column::NotBefore)
         .filter(notifications::Column::Status.eq(status::PENDING))
-        .filter(unleased(notifications::Column::ClaimedUntil, now))
         .order_by_asc(notifications::Column::NotBefore)
         .into_tuple::<DateTime<Utc>>()
         .one(db)

@@ -138,34 +138,35 @@ impl Dispatcher {
         })
     }
 
+    /// Fans due notifications out into deliveries, all in the one transaction that locks them: a
+    /// crash part-way rolls everything back, and the next round starts over.
     async fn fan_out(&self, now: DateTime<Utc>) -> anyhow::Result<usize> {
-        let claimed =
-            outbox::claim_due_notifications(&self.db, now, self.config.lease, self.config.batch)
-                .await?;
+        let txn = store::begin_write(&self.db).await?;
+        let claimed = outbox::lock_due_notifications(&txn, now, self.config.batch).await?;
         if claimed.is_empty() {
+            txn.rollback().await?;
             return Ok(0);
         }
         let recipient_ids = distinct(claimed.iter().map(|n| n.recipient_id));
         let recipients: HashMap<Uuid, people::Model> =
-            store::people::find_many(&self.db, &recipient_ids)
+            store::people::find_many(&txn, &recipient_ids)
                 .await?
                 .into_iter()
                 .map(|person| (person.id, person))
                 .collect();
-        let quiet_hours: HashMap<Uuid, _> =
-            notification_settings::for_people(&self.db, &recipient_ids)
-                .await?
-                .into_iter()
-                .filter_map(|settings| {
-                    Some((
-                        settings.person_id,
-                        notification_settings::quiet_hours(&settings)?,
-                    ))
-                })
-                .collect();
+        let quiet_hours: HashMap<Uuid, _> = notification_settings::for_people(&txn, &recipient_ids)
+            .await?
+            .into_iter()
+            .filter_map(|settings| {
+                Some((
+                    settings.person_id,
+                    notification_settings::quiet_hours(&settings)?,
+                ))
+            })
+            .collect();
         let mut subscriptions: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
         for subscription in
-            store::push_subscriptions::active_for_people(&self.db, &recipient_ids).await?
+            store::push_subscriptions::active_for_people(&txn, &recipient_ids).await?
         {
             subscriptions
                 .entry(subscription.person_id)
@@ -201,7 +202,6 @@ impl Dispatcher {
             }
         }
 
-        let txn = store::begin_write(&self.db).await?;
         outbox::create_deliveries(&txn, &pairs, now).await?;
         outbox::finish_notifications(&txn, &dispatched, status::DISPATCHED, now).await?;
         outbox::finish_notifications(&txn, &unreachable, status::UNREACHABLE, now).await?;

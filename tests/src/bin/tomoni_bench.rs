@@ -213,7 +213,6 @@ async fn push(backend: &str, n: usize) {
                 not_before: Set(now),
                 idempotency_key: Set(format!("bench-{index}")),
                 status: Set("pending".to_owned()),
-                claimed_until: Set(None),
                 created_at: Set(now),
                 dispatched_at: Set(None),
             }

@@ -19,7 +19,6 @@ pub struct Model {
     pub not_before: DateTimeUtc,
     pub idempotency_key: String,
     pub status: String,
-    pub claimed_until: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub dispatched_at: Option<DateTimeUtc>,
 }
