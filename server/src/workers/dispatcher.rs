@@ -1,8 +1,9 @@
-//! The push dispatcher. Each tick it (1) claims due notifications and fans each out into one
-//! delivery per reachable subscription of its recipient — or defers it to the end of their quiet
-//! hours — and (2) claims due deliveries, sends them concurrently (bounded), and records each
-//! outcome. Both claims are leases on database rows (see `store::outbox`), so several dispatchers
-//! can share one PostgreSQL database and a dispatcher that dies loses nothing.
+//! The push dispatcher. Each tick it (1) locks due notifications and, in that same transaction,
+//! fans each out into one delivery per reachable subscription of its recipient — or defers it to
+//! the end of their quiet hours — and (2) claims due deliveries with a lease, sends them
+//! concurrently (bounded), and records each outcome. Several dispatchers share one PostgreSQL
+//! database through `FOR UPDATE SKIP LOCKED` (see `store::outbox`), and a dispatcher that dies
+//! loses nothing: its fan-out rolls back, its delivery leases expire.
 //!
 //! Delivery is at least once: a server killed after a push service accepted a message but before
 //! the outcome was written sends it again when the lease expires. Payloads carry their
