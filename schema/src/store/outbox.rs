@@ -358,28 +358,3 @@ pub async fn deliveries_of(
         .all(db)
         .await
 }
-
-/// When the dispatcher next has something to do (for sleeping until then), within `horizon`.
-pub async fn next_due(
-    db: &impl ConnectionTrait,
-    now: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>, DbErr> {
-    let notification = notifications::Entity::find()
-        .select_only()
-        .column(notifications::Column::NotBefore)
-        .filter(notifications::Column::Status.eq(status::PENDING))
-        .order_by_asc(notifications::Column::NotBefore)
-        .into_tuple::<DateTime<Utc>>()
-        .one(db)
-        .await?;
-    let delivery = push_deliveries::Entity::find()
-        .select_only()
-        .column(push_deliveries::Column::NextAttemptAt)
-        .filter(push_deliveries::Column::Status.eq(status::PENDING))
-        .filter(unleased(push_deliveries::Column::ClaimedUntil, now))
-        .order_by_asc(push_deliveries::Column::NextAttemptAt)
-        .into_tuple::<DateTime<Utc>>()
-        .one(db)
-        .await?;
-    Ok([notification, delivery].into_iter().flatten().min())
-}

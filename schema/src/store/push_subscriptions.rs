@@ -83,13 +83,6 @@ pub async fn register(
     }
 }
 
-pub async fn find(
-    db: &impl ConnectionTrait,
-    id: Uuid,
-) -> Result<Option<push_subscriptions::Model>, DbErr> {
-    push_subscriptions::Entity::find_by_id(id).one(db).await
-}
-
 pub async fn find_by_endpoint_hash(
     db: &impl ConnectionTrait,
     endpoint_hash: &str,
