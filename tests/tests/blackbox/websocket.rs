@@ -54,6 +54,27 @@ async fn next_message(socket: &mut Socket, wait: Duration) -> Option<Value> {
     }
 }
 
+/// Opens a graphql-transport-ws connection with `init` as the connection_init payload, checks the
+/// acknowledgement, and subscribes (id "1") to the person's device events.
+async fn subscribe_device_events(app: &TestApp, init: Value, person: &str) -> Socket {
+    let mut socket = connect(app, "graphql-transport-ws").await;
+    send(
+        &mut socket,
+        json!({ "type": "connection_init", "payload": init }),
+    )
+    .await;
+    let ack = next_message(&mut socket, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(ack["type"], "connection_ack");
+    send(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": DEVICE_EVENTS, "variables": { "personId": person } } }),
+    )
+    .await;
+    socket
+}
+
 /// Pairs devices for the person until the subscription reports one, proving it is live (a
 /// subscription starts asynchronously, and the protocol has no acknowledgement for it). Bounded.
 async fn first_event(app: &TestApp, socket: &mut Socket, coordinator: &str, person: &str) -> Value {
@@ -74,15 +95,10 @@ async fn graphql_transport_ws_streams_device_events_to_a_coordinator() {
         .create_person(&coordinator, "PARTICIPANT", "Haruka")
         .await;
 
-    let mut socket = connect(&app, "graphql-transport-ws").await;
-    send(&mut socket, json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {coordinator}") } })).await;
-    let ack = next_message(&mut socket, Duration::from_secs(10))
-        .await
-        .unwrap();
-    assert_eq!(ack["type"], "connection_ack");
-    send(
-        &mut socket,
-        json!({ "id": "1", "type": "subscribe", "payload": { "query": DEVICE_EVENTS, "variables": { "personId": person } } }),
+    let mut socket = subscribe_device_events(
+        &app,
+        json!({ "Authorization": format!("Bearer {coordinator}") }),
+        &person,
     )
     .await;
     let event = first_event(&app, &mut socket, &coordinator, &person).await;
@@ -154,23 +170,7 @@ async fn anonymous_and_unauthorised_subscriptions_get_codes() {
             "NOT_FOUND",
         ),
     ] {
-        let mut socket = connect(&app, "graphql-transport-ws").await;
-        send(
-            &mut socket,
-            json!({ "type": "connection_init", "payload": payload }),
-        )
-        .await;
-        assert_eq!(
-            next_message(&mut socket, Duration::from_secs(10))
-                .await
-                .unwrap()["type"],
-            "connection_ack"
-        );
-        send(
-            &mut socket,
-            json!({ "id": "1", "type": "subscribe", "payload": { "query": DEVICE_EVENTS, "variables": { "personId": person } } }),
-        )
-        .await;
+        let mut socket = subscribe_device_events(&app, payload, &person).await;
         let message = next_message(&mut socket, Duration::from_secs(10))
             .await
             .unwrap();
@@ -192,17 +192,10 @@ async fn a_revoked_viewer_stops_receiving_at_the_next_event() {
         .await;
     let (own_token, own_device) = app.pair(&coordinator, &person).await;
 
-    let mut socket = connect(&app, "graphql-transport-ws").await;
-    send(&mut socket, json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {own_token}") } })).await;
-    assert_eq!(
-        next_message(&mut socket, Duration::from_secs(10))
-            .await
-            .unwrap()["type"],
-        "connection_ack"
-    );
-    send(
-        &mut socket,
-        json!({ "id": "1", "type": "subscribe", "payload": { "query": DEVICE_EVENTS, "variables": { "personId": person } } }),
+    let mut socket = subscribe_device_events(
+        &app,
+        json!({ "Authorization": format!("Bearer {own_token}") }),
+        &person,
     )
     .await;
     let live = first_event(&app, &mut socket, &coordinator, &person).await;
