@@ -10,6 +10,8 @@ mod m20261124_000002_create_profiles;
 mod m20261124_000003_create_devices_and_pairing_codes;
 mod m20261124_000004_create_audit_log;
 mod m20261124_000005_create_push_tables;
+mod m20261124_000006_create_training;
+mod m20261124_000007_create_support_matches;
 
 pub struct Migrator;
 
@@ -22,6 +24,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_create_devices_and_pairing_codes::Migration),
             Box::new(m20261124_000004_create_audit_log::Migration),
             Box::new(m20261124_000005_create_push_tables::Migration),
+            Box::new(m20261124_000006_create_training::Migration),
+            Box::new(m20261124_000007_create_support_matches::Migration),
         ]
     }
 }

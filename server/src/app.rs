@@ -58,6 +58,7 @@ pub struct Application {
     /// Dispatcher loops to run (0: none in this process).
     dispatcher_loops: usize,
     events: EventBus,
+    clock: SharedClock,
 }
 
 impl Application {
@@ -99,7 +100,7 @@ impl Application {
         let router = http::router(http::AppState {
             schema,
             db: db.clone(),
-            clock,
+            clock: clock.clone(),
             limits: Arc::new(settings.limits.clone()),
             metrics,
         });
@@ -121,6 +122,7 @@ impl Application {
                 0
             },
             events,
+            clock,
         })
     }
 
@@ -148,9 +150,14 @@ impl Application {
         if self.dispatcher_loops > 0 {
             tokio::spawn(wake_on_new_notifications(self.events.clone(), wake.clone()));
         }
-        let workers: Vec<_> = (0..self.dispatcher_loops)
+        let mut workers: Vec<_> = (0..self.dispatcher_loops)
             .map(|_| tokio::spawn(self.dispatcher.clone().run(stop_rx.clone(), wake.clone())))
             .collect();
+        workers.push(tokio::spawn(crate::workers::program::run(
+            self.db.clone(),
+            self.clock.clone(),
+            stop_rx.clone(),
+        )));
         let server = axum::serve(
             self.listener,
             self.router

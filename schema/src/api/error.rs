@@ -40,6 +40,29 @@ pub mod codes {
     ];
 }
 
+/// Why a domain rule refused a change: `extensions.reason` next to `code: CONFLICT`.
+/// `mobile-contract/errors.md` documents each one, and a test keeps the two lists equal.
+pub mod reasons {
+    /// The action is not possible from the record's current state.
+    pub const INVALID_TRANSITION: &str = "INVALID_TRANSITION";
+    /// A limit that protects supporters is reached; `extensions.cap` says which.
+    pub const CAPACITY_FULL: &str = "CAPACITY_FULL";
+    /// The supporter's training does not allow it; `extensions.missing` lists what is missing.
+    pub const TRAINING_INCOMPLETE: &str = "TRAINING_INCOMPLETE";
+    /// The supporter is on a break: no new proposals or outings until they return.
+    pub const SUPPORTER_ON_BREAK: &str = "SUPPORTER_ON_BREAK";
+    /// A module's prerequisites are not all completed yet; `extensions.missing` lists their ids.
+    pub const PREREQUISITES_NOT_MET: &str = "PREREQUISITES_NOT_MET";
+
+    pub const ALL: &[&str] = &[
+        INVALID_TRANSITION,
+        CAPACITY_FULL,
+        TRAINING_INCOMPLETE,
+        SUPPORTER_ON_BREAK,
+        PREREQUISITES_NOT_MET,
+    ];
+}
+
 pub type ApiResult<T> = Result<T, ApiError>;
 
 #[derive(Clone, Debug)]
@@ -54,6 +77,13 @@ pub enum ApiError {
     BadUserInput { field: &'static str, reason: String },
     /// The request is well formed but clashes with the current state.
     Conflict { reason: String },
+    /// A domain rule refuses the change (CONFLICT with `extensions.reason`, one of [`reasons`]);
+    /// `details` become further extensions (which cap, what is missing). Never personal data.
+    Refused {
+        reason: &'static str,
+        message: String,
+        details: Vec<(&'static str, async_graphql::Value)>,
+    },
     /// Too many attempts from this client; try again after the given number of seconds.
     RateLimited { retry_after_seconds: u64 },
     /// Something broke on our side. Logged with its cause; the client sees "internal error".
@@ -68,6 +98,22 @@ impl ApiError {
         }
     }
 
+    pub fn refused(reason: &'static str, message: impl Into<String>) -> Self {
+        Self::Refused {
+            reason,
+            message: message.into(),
+            details: Vec::new(),
+        }
+    }
+
+    /// Adds an extension to a refusal (no effect on other errors).
+    pub fn with_detail(mut self, key: &'static str, value: impl Into<async_graphql::Value>) -> Self {
+        if let Self::Refused { details, .. } = &mut self {
+            details.push((key, value.into()));
+        }
+        self
+    }
+
     pub fn internal(message: &'static str) -> Self {
         Self::Internal(Arc::new(InternalMessage(message)))
     }
@@ -78,7 +124,7 @@ impl ApiError {
             Self::Forbidden { .. } => codes::FORBIDDEN,
             Self::NotFound => codes::NOT_FOUND,
             Self::BadUserInput { .. } => codes::BAD_USER_INPUT,
-            Self::Conflict { .. } => codes::CONFLICT,
+            Self::Conflict { .. } | Self::Refused { .. } => codes::CONFLICT,
             Self::RateLimited { .. } => codes::RATE_LIMITED,
             Self::Internal(_) => codes::INTERNAL,
         }
@@ -116,6 +162,7 @@ impl From<UnknownValue> for ApiError {
 impl From<ApiError> for async_graphql::Error {
     fn from(err: ApiError) -> Self {
         let code = err.code();
+        let mut refusal = None;
         let (message, field, retry_after) = match err {
             ApiError::Unauthenticated => (
                 "sign in first: send a valid device token".to_owned(),
@@ -128,6 +175,14 @@ impl From<ApiError> for async_graphql::Error {
                 (format!("{field}: {reason}"), Some(field), None)
             }
             ApiError::Conflict { reason } => (reason, None, None),
+            ApiError::Refused {
+                reason,
+                message,
+                details,
+            } => {
+                refusal = Some((reason, details));
+                (message, None, None)
+            }
             ApiError::RateLimited {
                 retry_after_seconds,
             } => (
@@ -147,6 +202,12 @@ impl From<ApiError> for async_graphql::Error {
             }
             if let Some(seconds) = retry_after {
                 extensions.set("retryAfterSeconds", seconds);
+            }
+            if let Some((reason, details)) = &refusal {
+                extensions.set("reason", *reason);
+                for (key, value) in details {
+                    extensions.set(*key, value.clone());
+                }
             }
         })
     }

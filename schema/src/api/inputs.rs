@@ -71,6 +71,9 @@ pub struct UpdateParticipantProfileInput {
     pub person_id: ID,
     pub preferences: Option<Vec<String>>,
     pub consents_to_location_sharing: Option<bool>,
+    pub experience_tags: Option<Vec<String>>,
+    pub languages: Option<Vec<String>>,
+    pub areas: Option<Vec<String>>,
 }
 
 #[derive(SimpleObject)]

@@ -7,13 +7,26 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::error::ApiError;
+use crate::domain::matching::ProgramSettings;
+use crate::domain::training::TrainingFacts;
 use crate::store::entities::{
-    notification_settings, organisations, participant_profiles, supporter_profiles,
+    certificates, module_completions, notification_settings, organisations, participant_profiles,
+    people, supervision_sessions, supporter_profiles,
 };
-use crate::store::{organisations as organisation_queries, profiles, push_subscriptions};
+use crate::store::training::{Curriculum, FactsScope};
+use crate::store::{
+    organisations as organisation_queries, profiles, program, push_subscriptions, training,
+};
 
 pub(crate) struct Loaders {
+    pub people: DataLoader<PeopleLoader>,
     pub organisations: DataLoader<OrganisationLoader>,
+    pub program_settings: DataLoader<ProgramSettingsLoader>,
+    pub training_facts: DataLoader<TrainingFactsLoader>,
+    pub curricula: DataLoader<CurriculumLoader>,
+    pub completions: DataLoader<CompletionsLoader>,
+    pub certificates: DataLoader<CertificatesLoader>,
+    pub last_supervision: DataLoader<LastSupervisionLoader>,
     pub supporter_profiles: DataLoader<SupporterProfileLoader>,
     pub participant_profiles: DataLoader<ParticipantProfileLoader>,
     pub reachability: DataLoader<ReachabilityLoader>,
@@ -23,7 +36,14 @@ pub(crate) struct Loaders {
 impl Loaders {
     pub fn new(db: DatabaseConnection) -> Self {
         Self {
+            people: DataLoader::new(PeopleLoader(db.clone()), tokio::spawn),
             organisations: DataLoader::new(OrganisationLoader(db.clone()), tokio::spawn),
+            program_settings: DataLoader::new(ProgramSettingsLoader(db.clone()), tokio::spawn),
+            training_facts: DataLoader::new(TrainingFactsLoader(db.clone()), tokio::spawn),
+            curricula: DataLoader::new(CurriculumLoader(db.clone()), tokio::spawn),
+            completions: DataLoader::new(CompletionsLoader(db.clone()), tokio::spawn),
+            certificates: DataLoader::new(CertificatesLoader(db.clone()), tokio::spawn),
+            last_supervision: DataLoader::new(LastSupervisionLoader(db.clone()), tokio::spawn),
             supporter_profiles: DataLoader::new(SupporterProfileLoader(db.clone()), tokio::spawn),
             participant_profiles: DataLoader::new(
                 ParticipantProfileLoader(db.clone()),
@@ -36,6 +56,13 @@ impl Loaders {
 
     pub fn without_cache(db: DatabaseConnection) -> Self {
         let loaders = Self::new(db);
+        loaders.people.enable_all_cache(false);
+        loaders.program_settings.enable_all_cache(false);
+        loaders.training_facts.enable_all_cache(false);
+        loaders.curricula.enable_all_cache(false);
+        loaders.completions.enable_all_cache(false);
+        loaders.certificates.enable_all_cache(false);
+        loaders.last_supervision.enable_all_cache(false);
         loaders.organisations.enable_all_cache(false);
         loaders.supporter_profiles.enable_all_cache(false);
         loaders.participant_profiles.enable_all_cache(false);
@@ -108,5 +135,102 @@ impl Loader<Uuid> for NotificationSettingsLoader {
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
         let rows = crate::store::notification_settings::for_people(&self.0, keys).await?;
         Ok(rows.into_iter().map(|row| (row.person_id, row)).collect())
+    }
+}
+
+pub(crate) struct PeopleLoader(DatabaseConnection);
+
+impl Loader<Uuid> for PeopleLoader {
+    type Value = people::Model;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let rows = crate::store::people::find_many(&self.0, keys).await?;
+        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+    }
+}
+
+/// Program settings per organisation (the defaults where it set none).
+pub(crate) struct ProgramSettingsLoader(DatabaseConnection);
+
+impl Loader<Uuid> for ProgramSettingsLoader {
+    type Value = ProgramSettings;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        Ok(program::settings_of(&self.0, keys).await?)
+    }
+}
+
+/// Training facts per supporter (the default, nothing done, for supporters without any).
+pub(crate) struct TrainingFactsLoader(DatabaseConnection);
+
+impl Loader<Uuid> for TrainingFactsLoader {
+    type Value = TrainingFacts;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let mut facts = training::training_facts(&self.0, FactsScope::Supporters(keys)).await?;
+        for key in keys {
+            facts.entry(*key).or_default();
+        }
+        Ok(facts)
+    }
+}
+
+/// An organisation's whole curriculum (courses, modules, prerequisites) in four statements.
+pub(crate) struct CurriculumLoader(DatabaseConnection);
+
+impl Loader<Uuid> for CurriculumLoader {
+    type Value = std::sync::Arc<Curriculum>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let mut curricula = HashMap::new();
+        for (organisation, curriculum) in training::curricula_of(&self.0, keys).await? {
+            curricula.insert(organisation, std::sync::Arc::new(curriculum));
+        }
+        Ok(curricula)
+    }
+}
+
+pub(crate) struct CompletionsLoader(DatabaseConnection);
+
+impl Loader<Uuid> for CompletionsLoader {
+    type Value = Vec<module_completions::Model>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let mut grouped: HashMap<Uuid, Self::Value> = HashMap::new();
+        for row in training::completions_of(&self.0, keys).await? {
+            grouped.entry(row.supporter_id).or_default().push(row);
+        }
+        Ok(grouped)
+    }
+}
+
+pub(crate) struct CertificatesLoader(DatabaseConnection);
+
+impl Loader<Uuid> for CertificatesLoader {
+    type Value = Vec<certificates::Model>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        let mut grouped: HashMap<Uuid, Self::Value> = HashMap::new();
+        for row in training::certificates_of(&self.0, keys).await? {
+            grouped.entry(row.supporter_id).or_default().push(row);
+        }
+        Ok(grouped)
+    }
+}
+
+pub(crate) struct LastSupervisionLoader(DatabaseConnection);
+
+impl Loader<Uuid> for LastSupervisionLoader {
+    type Value = supervision_sessions::Model;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        Ok(training::last_supervision_of(&self.0, keys).await?)
     }
 }

@@ -7,11 +7,13 @@ pub mod events;
 mod inputs;
 mod loaders;
 mod lookup;
+mod matches;
 mod mutation;
 mod pagination;
 mod push;
 mod query;
 mod subscription;
+mod training;
 mod types;
 
 use std::net::IpAddr;
@@ -26,15 +28,26 @@ use sea_orm::DatabaseConnection;
 use context::ApiState;
 pub use context::{Auth, AuthError, authenticate};
 pub use events::EventBus;
+pub use matches::expire_proposals;
 pub use subscription::SubscriptionRoot;
 
 /// Every query field: merged from the areas of the API.
 #[derive(async_graphql::MergedObject, Default)]
-pub struct QueryRoot(query::PeopleQuery, push::PushQuery);
+pub struct QueryRoot(
+    query::PeopleQuery,
+    push::PushQuery,
+    training::TrainingQuery,
+    matches::MatchQuery,
+);
 
 /// Every mutation: merged from the areas of the API.
 #[derive(async_graphql::MergedObject, Default)]
-pub struct MutationRoot(mutation::PeopleMutation, push::PushMutation);
+pub struct MutationRoot(
+    mutation::PeopleMutation,
+    push::PushMutation,
+    training::TrainingMutation,
+    matches::MatchMutation,
+);
 use crate::domain::clock::SharedClock;
 use crate::domain::push::EndpointPolicy;
 

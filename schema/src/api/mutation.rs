@@ -215,6 +215,9 @@ impl PeopleMutation {
         let changes = store::profiles::ParticipantProfileChanges {
             preferences: valid_tags("preferences", input.preferences.as_deref())?,
             consents_to_location_sharing: input.consents_to_location_sharing,
+            experience_tags: valid_tags("experienceTags", input.experience_tags.as_deref())?,
+            languages: valid_tags("languages", input.languages.as_deref())?,
+            areas: valid_tags("areas", input.areas.as_deref())?,
         };
         let consent_changed = changes.consents_to_location_sharing;
         let state = state(ctx)?;

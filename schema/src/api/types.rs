@@ -9,6 +9,7 @@ use super::context::{loaders, state, viewer};
 use super::error::{ApiError, ApiResult};
 use super::pagination::{connection, page_request};
 use super::push::{self, NotificationSettings, PushSubscription};
+use super::training::{self, ProgramSettingsObject, SupporterCapabilities, SupporterTraining};
 use crate::domain::people as domain;
 use crate::store;
 use crate::store::entities::{
@@ -76,6 +77,16 @@ impl Organisation {
 
     async fn created_at(&self) -> DateTime<Utc> {
         self.row.created_at
+    }
+
+    /// Limits and intervals of the support program (defaults until a coordinator changes them).
+    async fn program_settings(&self, ctx: &Context<'_>) -> ApiResult<ProgramSettingsObject> {
+        Ok(loaders(ctx)?
+            .program_settings
+            .load_one(self.row.id)
+            .await?
+            .unwrap_or_default()
+            .into())
     }
 }
 
@@ -197,6 +208,23 @@ impl Person {
             .unwrap_or(false))
     }
 
+    /// Set for supporters: what their training allows (be matched, lead outings, join as a
+    /// trainee) and what is missing.
+    async fn capabilities(&self, ctx: &Context<'_>) -> ApiResult<Option<SupporterCapabilities>> {
+        if self.role != domain::Role::Supporter {
+            return Ok(None);
+        }
+        Ok(Some(
+            (&training::capabilities_loaded(ctx, &self.row).await?).into(),
+        ))
+    }
+
+    /// Set for supporters: progress per course, certificates and supervision. The supporter and
+    /// coordinators only.
+    async fn training(&self, ctx: &Context<'_>) -> ApiResult<Option<SupporterTraining>> {
+        SupporterTraining::of(&viewer(ctx)?, &self.row)
+    }
+
     /// Quiet hours. The person themselves and coordinators only.
     async fn notification_settings(&self, ctx: &Context<'_>) -> ApiResult<NotificationSettings> {
         self.ensure_own_or_coordinator(ctx)?;
@@ -230,6 +258,13 @@ pub struct SupporterProfile {
     languages: Vec<String>,
     /// Areas the supporter can go to, e.g. "Nishi-ku".
     areas: Vec<String>,
+    /// The supporter's own match capacity; null: the organisation's applies.
+    match_capacity: Option<i32>,
+    /// On a break: no new proposals or outings until they return.
+    is_on_break: bool,
+    on_break_since: Option<DateTime<Utc>>,
+    /// Trainers may record module completions.
+    is_trainer: bool,
     updated_at: DateTime<Utc>,
 }
 
@@ -239,6 +274,10 @@ impl From<supporter_profiles::Model> for SupporterProfile {
             experience_tags: row.experience_tags.0,
             languages: row.languages.0,
             areas: row.areas.0,
+            match_capacity: row.match_capacity,
+            is_on_break: row.on_break_since.is_some(),
+            on_break_since: row.on_break_since,
+            is_trainer: row.is_trainer,
             updated_at: row.updated_at,
         }
     }
@@ -251,6 +290,12 @@ pub struct ParticipantProfile {
     preferences: Vec<String>,
     /// Whether check-ins during outings may carry a location.
     consents_to_location_sharing: bool,
+    /// Lived-experience tags the participant is happy to share for matching.
+    experience_tags: Vec<String>,
+    /// Languages the participant speaks, e.g. "ja", "vi".
+    languages: Vec<String>,
+    /// Where the participant lives or goes, e.g. "Nishi-ku".
+    areas: Vec<String>,
     updated_at: DateTime<Utc>,
 }
 
@@ -259,6 +304,9 @@ impl From<participant_profiles::Model> for ParticipantProfile {
         Self {
             preferences: row.preferences.0,
             consents_to_location_sharing: row.consents_to_location_sharing,
+            experience_tags: row.experience_tags.unwrap_or_default().0,
+            languages: row.languages.unwrap_or_default().0,
+            areas: row.areas.unwrap_or_default().0,
             updated_at: row.updated_at,
         }
     }

@@ -26,11 +26,10 @@ pub struct PersonFacts {
     pub role: Role,
 }
 
-/// How the viewer and the target are related in the program. Matches (a later part of the program)
-/// fill `has_active_match`; until a match exists it is false.
+/// How the viewer and the target are related in the program (read by `store::access::relationship`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Relationship {
-    /// The viewer is a supporter with an active support match with the target participant.
+    /// The viewer and the target are the supporter and participant of an active support match.
     pub has_active_match: bool,
 }
 
@@ -44,7 +43,7 @@ impl Viewer {
     }
 
     /// Coordinators see their organisation; supporters see themselves and the participants they
-    /// actively support; participants see themselves.
+    /// actively support; participants see themselves and their active supporters.
     pub fn may_see_person(&self, target: &PersonFacts, relationship: Relationship) -> bool {
         if !self.same_organisation(target) {
             return false;
@@ -55,7 +54,7 @@ impl Viewer {
         match self.role {
             Role::Coordinator => true,
             Role::Supporter => target.role == Role::Participant && relationship.has_active_match,
-            Role::Participant => false,
+            Role::Participant => target.role == Role::Supporter && relationship.has_active_match,
         }
     }
 
@@ -162,7 +161,12 @@ mod tests {
             assert!(coordinator.may_see_person(&target, none));
             assert!(coordinator.may_manage_person(&target));
             assert!(!participant.may_see_person(&target, none));
-            assert!(!participant.may_see_person(&target, matched));
+            assert_eq!(
+                participant.may_see_person(&target, matched),
+                target_role == Role::Supporter
+            );
+            assert!(!participant.may_manage_person(&target));
+            assert!(!participant.may_see_devices_of(&target));
             assert!(!supporter.may_see_person(&target, none));
             assert_eq!(
                 supporter.may_see_person(&target, matched),

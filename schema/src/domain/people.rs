@@ -68,6 +68,8 @@ macro_rules! stored_names {
     };
 }
 
+pub(crate) use stored_names;
+
 stored_names!(Role, "role", {
     Participant => "participant",
     Supporter => "supporter",

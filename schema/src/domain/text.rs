@@ -24,6 +24,28 @@ pub fn single_line(value: &str, max_chars: usize) -> Result<String, InvalidText>
     Ok(trimmed.to_owned())
 }
 
+/// A note of several lines (a reflection, a supervision note): trimmed, at most `max_chars`
+/// characters; line breaks and tabs are kept, other control characters refused. May be empty when
+/// `required` is false.
+pub fn note(value: &str, max_chars: usize, required: bool) -> Result<String, InvalidText> {
+    let trimmed = value.trim();
+    if required && trimmed.is_empty() {
+        return Err(InvalidText("must not be empty".into()));
+    }
+    if trimmed.chars().count() > max_chars {
+        return Err(InvalidText(format!(
+            "must be at most {max_chars} characters"
+        )));
+    }
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
+        return Err(InvalidText("must not contain control characters".into()));
+    }
+    Ok(trimmed.to_owned())
+}
+
 /// A list of short tags (experience, languages, areas, preferences): each a single line, no
 /// duplicates (kept in the order given), and not too many.
 pub fn tag_list(
@@ -55,6 +77,15 @@ pub fn time_zone(value: &str) -> Result<Tz, InvalidText> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notes_keep_line_breaks_and_refuse_other_controls() {
+        assert_eq!(note("  a\nb  ", 10, true), Ok("a\nb".to_owned()));
+        assert!(note("   ", 10, true).is_err());
+        assert_eq!(note("", 10, false), Ok(String::new()));
+        assert!(note("a\u{7}b", 10, true).is_err());
+        assert!(note("あいうえおかきくけこさ", 10, true).is_err());
+    }
 
     #[test]
     fn single_lines_are_trimmed_and_bounded() {

@@ -8,7 +8,8 @@ mod message;
 
 pub use message::{Message, PUSH_PAYLOAD_VERSION, PushPayload};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, DbErr};
 use uuid::Uuid;
 
@@ -55,4 +56,63 @@ pub async fn remind(
 /// Returns whether there was one to withdraw.
 pub async fn withdraw(db: &impl ConnectionTrait, idempotency_key: &str) -> Result<bool, DbErr> {
     outbox::withdraw(db, idempotency_key).await
+}
+
+/// The local time of day follow-up reminders are planned for (quiet hours may hold them longer).
+const FOLLOW_UP_REMINDER_TIME: NaiveTime = match NaiveTime::from_hms_opt(10, 0, 0) {
+    Some(time) => time,
+    None => NaiveTime::MIN,
+};
+
+fn follow_up_key(person_id: Uuid, due_on: NaiveDate, which: &str) -> String {
+    format!("follow-up:{}:{due_on}:{which}", person_id.simple())
+}
+
+/// Moves a supporter's follow-up reminders (30 and 7 days before, and on the day it falls due)
+/// from one due date to another: the old date's unsent reminders are withdrawn and the new date's
+/// planned at 10:00 in `zone`, those still ahead of `now`. Returns whether anything was planned.
+pub async fn plan_follow_up(
+    db: &impl ConnectionTrait,
+    recipient: Recipient,
+    previous_due: Option<NaiveDate>,
+    due: Option<NaiveDate>,
+    zone: Tz,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    if previous_due == due {
+        return Ok(false);
+    }
+    if let Some(previous) = previous_due {
+        for (which, _) in crate::domain::training::follow_up_reminder_days(previous) {
+            withdraw(db, &follow_up_key(recipient.person_id, previous, which)).await?;
+        }
+    }
+    let Some(due_on) = due else {
+        return Ok(false);
+    };
+    let mut planned = false;
+    for (which, day) in crate::domain::training::follow_up_reminder_days(due_on) {
+        let Some(at) = day
+            .and_time(FOLLOW_UP_REMINDER_TIME)
+            .and_local_timezone(zone)
+            .earliest()
+            .map(|local| local.with_timezone(&Utc))
+        else {
+            continue;
+        };
+        if at < now {
+            continue;
+        }
+        remind(
+            db,
+            recipient,
+            Message::TrainingDue { due_on },
+            at,
+            &follow_up_key(recipient.person_id, due_on, which),
+            now,
+        )
+        .await?;
+        planned = true;
+    }
+    Ok(planned)
 }

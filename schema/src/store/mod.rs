@@ -8,13 +8,16 @@ pub mod audit;
 pub mod devices;
 pub mod entities;
 pub mod instance;
+pub mod matches;
 pub mod notification_settings;
 pub mod organisations;
 pub mod outbox;
 pub mod pairing;
 pub mod people;
 pub mod profiles;
+pub mod program;
 pub mod push_subscriptions;
+pub mod training;
 
 use std::time::Duration;
 

@@ -71,11 +71,14 @@ pub async fn schedule(
         .one(db)
         .await?;
     if let Some(existing) = existing {
-        if existing.status != status::PENDING {
+        // A withdrawn reminder planned again comes back (a due date moved away and back); one
+        // that went out stays sent.
+        if existing.status != status::PENDING && existing.status != status::WITHDRAWN {
             return Ok(Scheduled::AlreadyHandled(existing.id));
         }
         let id = existing.id;
         let mut active: notifications::ActiveModel = existing.into();
+        active.status = Set(status::PENDING.to_owned());
         active.message = Set(new.message);
         active.not_before = Set(new.not_before);
         active.topic = Set(new.topic);

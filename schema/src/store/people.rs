@@ -45,6 +45,10 @@ pub async fn create(
                 experience_tags: Set(StringList::default()),
                 languages: Set(StringList::default()),
                 areas: Set(StringList::default()),
+                match_capacity: Set(None),
+                on_break_since: Set(None),
+                supervision_follow_up_since: Set(None),
+                is_trainer: Set(false),
                 updated_at: Set(now),
             }
             .insert(db)
@@ -55,6 +59,9 @@ pub async fn create(
                 person_id: Set(person.id),
                 preferences: Set(StringList::default()),
                 consents_to_location_sharing: Set(false),
+                experience_tags: Set(None),
+                languages: Set(None),
+                areas: Set(None),
                 updated_at: Set(now),
             }
             .insert(db)
@@ -75,6 +82,33 @@ pub async fn find_many(
 ) -> Result<Vec<people::Model>, DbErr> {
     people::Entity::find()
         .filter(people::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await
+}
+
+/// Everyone in an organisation, in id order.
+pub async fn find_by_organisation(
+    db: &impl ConnectionTrait,
+    organisation_id: Uuid,
+) -> Result<Vec<people::Model>, DbErr> {
+    use sea_orm::QueryOrder as _;
+    people::Entity::find()
+        .filter(people::Column::OrganisationId.eq(organisation_id))
+        .order_by_asc(people::Column::Id)
+        .all(db)
+        .await
+}
+
+/// The supporters of an organisation, in id order.
+pub async fn supporters_of(
+    db: &impl ConnectionTrait,
+    organisation_id: Uuid,
+) -> Result<Vec<people::Model>, DbErr> {
+    use sea_orm::QueryOrder as _;
+    people::Entity::find()
+        .filter(people::Column::OrganisationId.eq(organisation_id))
+        .filter(people::Column::Role.eq(Role::Supporter.as_str()))
+        .order_by_asc(people::Column::Id)
         .all(db)
         .await
 }

@@ -68,6 +68,9 @@ pub async fn update_supporter_profile(
 pub struct ParticipantProfileChanges {
     pub preferences: Option<Vec<String>>,
     pub consents_to_location_sharing: Option<bool>,
+    pub experience_tags: Option<Vec<String>>,
+    pub languages: Option<Vec<String>>,
+    pub areas: Option<Vec<String>>,
 }
 
 /// Applies the changes; `None` when the person has no participant profile.
@@ -89,6 +92,15 @@ pub async fn update_participant_profile(
     }
     if let Some(consent) = changes.consents_to_location_sharing {
         active.consents_to_location_sharing = Set(consent);
+    }
+    if let Some(tags) = changes.experience_tags {
+        active.experience_tags = Set(Some(StringList(tags)));
+    }
+    if let Some(languages) = changes.languages {
+        active.languages = Set(Some(StringList(languages)));
+    }
+    if let Some(areas) = changes.areas {
+        active.areas = Set(Some(StringList(areas)));
     }
     active.updated_at = Set(now);
     active.update(db).await.map(Some)

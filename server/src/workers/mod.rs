@@ -4,6 +4,7 @@
 
 pub mod dispatcher;
 pub mod metrics;
+pub mod program;
 
 pub use dispatcher::{Dispatcher, DispatcherConfig, TickReport};
 pub use metrics::PushMetrics;

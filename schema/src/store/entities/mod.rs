@@ -1,16 +1,25 @@
 //! sea-orm entities: one per table, mirroring the migrations. GraphQL types live in `api`, not here.
 
 pub mod audit_log;
+pub mod certificates;
+pub mod course_modules;
+pub mod course_prerequisites;
+pub mod courses;
 pub mod devices;
 pub mod instance_settings;
+pub mod module_completions;
+pub mod module_prerequisites;
 pub mod notification_settings;
 pub mod notifications;
 pub mod organisations;
 pub mod pairing_codes;
 pub mod participant_profiles;
 pub mod people;
+pub mod program_settings;
 pub mod push_deliveries;
 pub mod push_subscriptions;
+pub mod supervision_sessions;
+pub mod support_matches;
 pub mod supporter_profiles;
 
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,5 @@
-//! The `participant_profiles` table: a participant's stated preferences and consents.
+//! The `participant_profiles` table: a participant's stated preferences, consents, and what matching
+//! compares with supporters (experience, languages, areas; null until filled in).
 
 use sea_orm::entity::prelude::*;
 
@@ -11,6 +12,9 @@ pub struct Model {
     pub person_id: Uuid,
     pub preferences: StringList,
     pub consents_to_location_sharing: bool,
+    pub experience_tags: Option<StringList>,
+    pub languages: Option<StringList>,
+    pub areas: Option<StringList>,
     pub updated_at: DateTimeUtc,
 }
 

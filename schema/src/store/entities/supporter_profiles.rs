@@ -1,4 +1,5 @@
-//! The `supporter_profiles` table: what a supporter brings (experience, languages, areas).
+//! The `supporter_profiles` table: what a supporter brings (experience, languages, areas) and their
+//! own limits and status (capacity override, break, supervision follow-up, trainer).
 
 use sea_orm::entity::prelude::*;
 
@@ -12,6 +13,11 @@ pub struct Model {
     pub experience_tags: StringList,
     pub languages: StringList,
     pub areas: StringList,
+    /// Overrides the organisation's match capacity; null: the organisation's applies.
+    pub match_capacity: Option<i32>,
+    pub on_break_since: Option<DateTimeUtc>,
+    pub supervision_follow_up_since: Option<DateTimeUtc>,
+    pub is_trainer: bool,
     pub updated_at: DateTimeUtc,
 }
 

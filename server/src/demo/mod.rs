@@ -11,6 +11,8 @@ use tomoni_schema::store::profiles::{ParticipantProfileChanges, SupporterProfile
 
 use crate::admin;
 
+mod training;
+
 pub const DEMO_ORGANISATION: &str = "いたちぼりピアサポートネットワーク（デモ）";
 /// The label of the demo's playground token; a new run revokes the previous one.
 const DEMO_TOKEN_LABEL: &str = "demo playground";
@@ -22,6 +24,8 @@ struct DemoPerson {
     tags: &'static [&'static str],
     languages: &'static [&'static str],
     areas: &'static [&'static str],
+    /// Participants: experience tags they share for matching (supporters' are in `tags`).
+    experience: &'static [&'static str],
     consents_to_location_sharing: bool,
 }
 
@@ -33,6 +37,7 @@ const PEOPLE: &[DemoPerson] = &[
         tags: &[],
         languages: &[],
         areas: &[],
+        experience: &[],
         consents_to_location_sharing: false,
     },
     DemoPerson {
@@ -42,6 +47,7 @@ const PEOPLE: &[DemoPerson] = &[
         tags: &[],
         languages: &[],
         areas: &[],
+        experience: &[],
         consents_to_location_sharing: false,
     },
     DemoPerson {
@@ -51,6 +57,7 @@ const PEOPLE: &[DemoPerson] = &[
         tags: &["退院支援", "バスの練習"],
         languages: &["ja"],
         areas: &["西区", "北区"],
+        experience: &[],
         consents_to_location_sharing: false,
     },
     DemoPerson {
@@ -60,6 +67,7 @@ const PEOPLE: &[DemoPerson] = &[
         tags: &["就労継続支援B型", "区役所の手続き"],
         languages: &["ja", "en"],
         areas: &["西区"],
+        experience: &[],
         consents_to_location_sharing: false,
     },
     DemoPerson {
@@ -69,6 +77,7 @@ const PEOPLE: &[DemoPerson] = &[
         tags: &["shopping", "clinic visits"],
         languages: &["vi", "en", "ja"],
         areas: &["Nishi-ku", "Naniwa-ku"],
+        experience: &[],
         consents_to_location_sharing: false,
     },
     DemoPerson {
@@ -76,8 +85,9 @@ const PEOPLE: &[DemoPerson] = &[
         role: Role::Participant,
         locale: Locale::Ja,
         tags: &["静かな場所", "午前中"],
-        languages: &[],
-        areas: &[],
+        languages: &["ja"],
+        areas: &["西区"],
+        experience: &["退院支援"],
         consents_to_location_sharing: true,
     },
     DemoPerson {
@@ -85,17 +95,19 @@ const PEOPLE: &[DemoPerson] = &[
         role: Role::Participant,
         locale: Locale::Ja,
         tags: &["ゆっくりのペース"],
-        languages: &[],
-        areas: &[],
+        languages: &["ja"],
+        areas: &["西区"],
+        experience: &["区役所の手続き"],
         consents_to_location_sharing: false,
     },
     DemoPerson {
         name: "Sam Carter",
         role: Role::Participant,
         locale: Locale::En,
-        tags: &["English speaker"],
-        languages: &[],
-        areas: &[],
+        tags: &["en"],
+        languages: &["en"],
+        areas: &["Naniwa-ku"],
+        experience: &["clinic visits"],
         consents_to_location_sharing: false,
     },
 ];
@@ -158,12 +170,16 @@ async fn create(
                 let changes = ParticipantProfileChanges {
                     preferences: list(person.tags),
                     consents_to_location_sharing: Some(person.consents_to_location_sharing),
+                    experience_tags: list(person.experience),
+                    languages: list(person.languages),
+                    areas: list(person.areas),
                 };
                 store::profiles::update_participant_profile(&txn, created.id, changes, now).await?;
             }
             Role::Coordinator => {}
         }
     }
+    training::create(&txn, &organisation, now).await?;
     txn.commit().await?;
     Ok(organisation)
 }

@@ -1,0 +1,37 @@
+//! The program's own housekeeping as time passes: match proposals nobody answered expire (and
+//! whoever proposed them is told). The work is a conditional update, so servers running it
+//! together expire each proposal once.
+
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+use tomoni_schema::api::error::{ApiError, ErrorChain};
+use tomoni_schema::domain::clock::SharedClock;
+
+/// How often the sweep looks. Expiry is counted in days; half a minute late is of no consequence.
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Runs the sweep until `stop` turns true.
+pub async fn run(
+    db: DatabaseConnection,
+    clock: SharedClock,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut ticks = tokio::time::interval(SWEEP_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = stop.wait_for(|stop| *stop) => return,
+        }
+        match tomoni_schema::api::expire_proposals(&db, clock.now()).await {
+            Ok(0) => {}
+            Ok(expired) => tracing::info!(expired, "match proposals expired"),
+            Err(ApiError::Internal(cause)) => tracing::warn!(
+                error = %ErrorChain(cause.as_ref()),
+                "match proposal sweep failed; retrying at the next tick"
+            ),
+            Err(_) => tracing::warn!("match proposal sweep failed; retrying at the next tick"),
+        }
+    }
+}
