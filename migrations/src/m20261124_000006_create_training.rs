@@ -44,7 +44,9 @@ impl MigrationTrait for Migration {
             // set when an alert the supporter was part of turned out to be a real incident;
             // cleared by the next supervision session
             timestamp_with_time_zone_null(SupporterProfiles::SupervisionFollowUpSince),
-            boolean(SupporterProfiles::IsTrainer).default(false).to_owned(),
+            boolean(SupporterProfiles::IsTrainer)
+                .default(false)
+                .to_owned(),
         ] {
             manager
                 .alter_table(

@@ -67,7 +67,10 @@ impl MigrationTrait for Migration {
         // Load per supporter (capacity, suggestions, workload) and per participant (visibility).
         for (name, column) in [
             ("ix_support_matches_supporter", SupportMatches::SupporterId),
-            ("ix_support_matches_participant", SupportMatches::ParticipantId),
+            (
+                "ix_support_matches_participant",
+                SupportMatches::ParticipantId,
+            ),
         ] {
             manager
                 .create_index(

@@ -7,6 +7,7 @@
     reason = "test helpers fail the test loudly on setup errors"
 )]
 
+pub mod program;
 pub mod push_receiver;
 
 use std::net::SocketAddr;
@@ -395,6 +396,14 @@ impl TestApp {
             self.count(devices::Entity).await,
             self.count(pairing_codes::Entity).await,
             self.count(audit_log::Entity).await,
+            self.count(notifications::Entity).await,
+            self.count(program_settings::Entity).await,
+            self.count(courses::Entity).await,
+            self.count(course_modules::Entity).await,
+            self.count(module_completions::Entity).await,
+            self.count(certificates::Entity).await,
+            self.count(supervision_sessions::Entity).await,
+            self.count(support_matches::Entity).await,
         ]
     }
 }

@@ -64,6 +64,9 @@ struct Inner {
     received: Vec<Received>,
     /// Requests refused for breaking the protocol, with why: a test that sees one has found a bug.
     violations: Vec<String>,
+    /// The time VAPID expiries are checked against: the wall clock, or the test's clock when the
+    /// test moves time (a push service lives in the same time as the server it serves).
+    clock: Option<tomoni_schema::domain::clock::ManualClock>,
 }
 
 #[derive(Clone)]
@@ -157,6 +160,11 @@ impl PushReceiver {
         subscription
     }
 
+    /// Checks VAPID expiries against the test's clock instead of the wall clock.
+    pub fn follow_clock(&self, clock: &tomoni_schema::domain::clock::ManualClock) {
+        self.lock().clock = Some(clock.clone());
+    }
+
     pub fn set_mode(&self, subscription: &BrowserSubscription, mode: Mode) {
         if let Some(sub) = self.lock().subscriptions.get_mut(&subscription.id) {
             sub.mode = mode;
@@ -218,7 +226,13 @@ async fn receive(
         };
         subscription.attempts += 1;
         let mode = subscription.mode;
-        let checked = check_and_decrypt(&shared.origin, &headers, &body, subscription);
+        let now = inner.clock.as_ref().map_or_else(chrono::Utc::now, |clock| {
+            tomoni_schema::domain::clock::Clock::now(clock)
+        });
+        let Some(subscription) = inner.subscriptions.get_mut(&id) else {
+            return StatusCode::NOT_FOUND.into_response();
+        };
+        let checked = check_and_decrypt(&shared.origin, &headers, &body, subscription, now);
         match &checked {
             Err(violation) => inner.violations.push(violation.clone()),
             Ok(received) if matches!(mode, Mode::Accept | Mode::Slow { .. }) => {
@@ -263,6 +277,7 @@ fn check_and_decrypt(
     headers: &HeaderMap,
     body: &[u8],
     subscription: &Subscription,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Received, String> {
     if header(headers, "content-encoding") != Some("aes128gcm") {
         return Err("Content-Encoding is not aes128gcm".into());
@@ -273,6 +288,7 @@ fn check_and_decrypt(
     check_vapid(
         origin,
         header(headers, "authorization").ok_or("no Authorization header")?,
+        now,
     )?;
     let plaintext = decrypt(body, subscription)?;
     let payload = serde_json::from_slice(&plaintext).map_err(|_| "the payload is not JSON")?;
@@ -286,7 +302,11 @@ fn check_and_decrypt(
 }
 
 /// RFC 8292: `vapid t=<jwt>, k=<public key>`, an ES256 JWT for exactly this origin.
-fn check_vapid(origin: &str, authorization: &str) -> Result<(), String> {
+fn check_vapid(
+    origin: &str,
+    authorization: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), String> {
     let rest = authorization
         .strip_prefix("vapid ")
         .ok_or("not a vapid Authorization")?;
@@ -328,7 +348,7 @@ fn check_vapid(origin: &str, authorization: &str) -> Result<(), String> {
         ));
     }
     let exp = claims["exp"].as_i64().ok_or("no exp")?;
-    let now = chrono::Utc::now().timestamp();
+    let now = now.timestamp();
     if exp <= now || exp > now + 24 * 3600 {
         return Err("exp is not within the next 24 hours".into());
     }

@@ -107,7 +107,11 @@ impl ApiError {
     }
 
     /// Adds an extension to a refusal (no effect on other errors).
-    pub fn with_detail(mut self, key: &'static str, value: impl Into<async_graphql::Value>) -> Self {
+    pub fn with_detail(
+        mut self,
+        key: &'static str,
+        value: impl Into<async_graphql::Value>,
+    ) -> Self {
         if let Self::Refused { details, .. } = &mut self {
             details.push((key, value.into()));
         }

@@ -17,9 +17,7 @@ use super::events::DomainEvent;
 use super::inputs::parse_id;
 use super::mutation::{audit, valid};
 use super::pagination::{connection, page_request};
-use super::training::{
-    capabilities_in, capacity_of, supporter_in, training_incomplete,
-};
+use super::training::{capabilities_in, capacity_of, supporter_in, training_incomplete};
 use super::types::Person;
 use crate::domain::access::{Relationship, Viewer};
 use crate::domain::matching::{
@@ -139,8 +137,8 @@ impl SupportMatch {
             return Ok(None);
         };
         let facts = store::people::facts(&row)?;
-        let in_this_match =
-            viewer.person_id == self.row.supporter_id || viewer.person_id == self.row.participant_id;
+        let in_this_match = viewer.person_id == self.row.supporter_id
+            || viewer.person_id == self.row.participant_id;
         let relationship = Relationship {
             has_active_match: in_this_match && self.status == DomainStatus::Active,
         };
@@ -237,13 +235,14 @@ impl MatchQuery {
     /// Supporters of the organisation who may be matched with the participant and have room,
     /// best fit first: shared experience, the participant's preferences, shared language, shared
     /// area, then lighter load. Supporters on a break, without basic training, or already matched
-    /// with (or proposed to) the participant are left out. Coordinators.
+    /// with (or proposed to) the participant are left out. `first`: 1–50, default 10. Coordinators.
     async fn match_suggestions(
         &self,
         ctx: &Context<'_>,
         participant_id: ID,
-        #[graphql(default = 10)] first: i32,
+        first: Option<i32>,
     ) -> ApiResult<Vec<MatchSuggestion>> {
+        let first = first.unwrap_or(10);
         let viewer = viewer(ctx)?;
         ensure_coordinator(&viewer)?;
         if !(1..=SUGGESTIONS_MAX).contains(&first) {
@@ -437,15 +436,10 @@ async fn ensure_room(
     }
     let settings = store::program::settings(txn, supporter.organisation_id).await?;
     let capacity = capacity_of(profile.match_capacity, &settings);
-    let load = store::matches::load_of(
-        txn,
-        Some(&[supporter.id]),
-        supporter.organisation_id,
-        now,
-    )
-    .await?
-    .remove(&supporter.id)
-    .unwrap_or_default();
+    let load = store::matches::load_of(txn, Some(&[supporter.id]), supporter.organisation_id, now)
+        .await?
+        .remove(&supporter.id)
+        .unwrap_or_default();
     if !load.has_room(capacity) {
         return Err(capacity_full(Cap::ActiveMatches, capacity));
     }
@@ -649,9 +643,15 @@ impl MatchMutation {
             Some(json!({ "supporterId": supporter.id, "participantId": participant.id })),
         )
         .await?;
-        let pushed =
-            push_match_update(&txn, viewer.person_id, &row, "proposed", &concerned(&row, None), now)
-                .await?;
+        let pushed = push_match_update(
+            &txn,
+            viewer.person_id,
+            &row,
+            "proposed",
+            &concerned(&row, None),
+            now,
+        )
+        .await?;
         txn.commit().await?;
         if pushed {
             state.events.publish(DomainEvent::NotificationsQueued);
@@ -716,7 +716,11 @@ impl MatchMutation {
     }
 
     /// Ends an active or paused match, with a reason and a closing reflection. Coordinators.
-    async fn end_match(&self, ctx: &Context<'_>, input: EndMatchInput) -> ApiResult<EndMatchPayload> {
+    async fn end_match(
+        &self,
+        ctx: &Context<'_>,
+        input: EndMatchInput,
+    ) -> ApiResult<EndMatchPayload> {
         let reflection = valid(
             "closingReflection",
             text::note(&input.closing_reflection, REFLECTION_MAX, true),
@@ -734,7 +738,11 @@ impl MatchMutation {
 
     /// The supporter takes a break: no new proposals or outings until they return; their active
     /// matches are paused and the coordinators told. The supporter or a coordinator.
-    async fn take_break(&self, ctx: &Context<'_>, input: TakeBreakInput) -> ApiResult<TakeBreakPayload> {
+    async fn take_break(
+        &self,
+        ctx: &Context<'_>,
+        input: TakeBreakInput,
+    ) -> ApiResult<TakeBreakPayload> {
         let viewer = viewer(ctx)?;
         let supporter_id = parse_id(&input.supporter_id, "supporterId")?;
         ensure_self_or_coordinator(&viewer, supporter_id)?;
@@ -787,8 +795,8 @@ impl MatchMutation {
             .await?;
             let mut recipients = concerned(&row, Some(MatchAction::Pause));
             recipients.extend(coordinators.iter().copied());
-            pushed |= push_match_update(&txn, viewer.person_id, &row, "paused", &recipients, now)
-                .await?;
+            pushed |=
+                push_match_update(&txn, viewer.person_id, &row, "paused", &recipients, now).await?;
             paused.push(SupportMatch::from_row(row)?);
         }
         audit(

@@ -20,7 +20,9 @@ use super::mutation::{audit, valid};
 use super::pagination::{encode_cursor, page_request};
 use super::types::Person;
 use crate::domain::access::Viewer;
-use crate::domain::matching::{self as matching_rules, LimitState as DomainLimitState, ProgramSettings};
+use crate::domain::matching::{
+    self as matching_rules, LimitState as DomainLimitState, ProgramSettings,
+};
 use crate::domain::people::Role as DomainRole;
 use crate::domain::text;
 use crate::domain::training::{self as rules, Capabilities};
@@ -556,9 +558,7 @@ fn course_progress(
             .course_prerequisites_of(course.id)
             .iter()
             .all(|required| certified.contains_key(required));
-        let next = modules
-            .iter()
-            .find(|module| !done.contains_key(&module.id));
+        let next = modules.iter().find(|module| !done.contains_key(&module.id));
         let missing: Vec<Uuid> = next
             .map(|module| {
                 curriculum
@@ -645,7 +645,8 @@ async fn snapshots(
         .into_iter()
         .map(|profile| (profile.person_id, profile))
         .collect();
-    let facts = store::training::training_facts(db, FactsScope::Organisation(organisation_id)).await?;
+    let facts =
+        store::training::training_facts(db, FactsScope::Organisation(organisation_id)).await?;
     let loads = store::matches::load_of(db, None, organisation_id, now).await?;
     let settings = store::program::settings(db, organisation_id).await?;
     let organisation = store::organisations::find(db, organisation_id)
@@ -697,9 +698,10 @@ where
     let has_next = items.len() > start.saturating_add(first);
     let mut connection = Connection::new(request.after.is_some(), has_next);
     for (id, item) in items.into_iter().skip(start).take(first) {
-        connection
-            .edges
-            .push(async_graphql::connection::Edge::new(encode_cursor(id), item));
+        connection.edges.push(async_graphql::connection::Edge::new(
+            encode_cursor(id),
+            item,
+        ));
     }
     Ok(connection)
 }
@@ -966,7 +968,16 @@ impl TrainingMutation {
             now,
         )
         .await?;
-        audit(&txn, &viewer, "course.created", "course", course.id, now, None).await?;
+        audit(
+            &txn,
+            &viewer,
+            "course.created",
+            "course",
+            course.id,
+            now,
+            None,
+        )
+        .await?;
         txn.commit().await?;
         let curriculum = curriculum_now(&state.db, viewer.organisation_id).await?;
         let row = curriculum
@@ -1038,7 +1049,8 @@ impl TrainingMutation {
         .await?;
         txn.commit().await?;
         let curriculum = curriculum_now(&state.db, viewer.organisation_id).await?;
-        let (Some(course), Some(module)) = (curriculum.course(course_id), curriculum.module(module.id))
+        let (Some(course), Some(module)) =
+            (curriculum.course(course_id), curriculum.module(module.id))
         else {
             return Err(ApiError::internal("module vanished"));
         };
@@ -1067,8 +1079,12 @@ impl TrainingMutation {
         let state = state(ctx)?;
         let now = state.clock.now();
         let txn = store::begin_write(&state.db).await?;
-        ensure_trainer_or_coordinator(&txn, &viewer, "only coordinators and trainers record training")
-            .await?;
+        ensure_trainer_or_coordinator(
+            &txn,
+            &viewer,
+            "only coordinators and trainers record training",
+        )
+        .await?;
         if viewer.person_id == supporter_id && !viewer.is_coordinator() {
             return Err(ApiError::Forbidden {
                 reason: "trainers do not record their own training",
@@ -1080,11 +1096,17 @@ impl TrainingMutation {
             .ok_or_else(|| ApiError::internal("organisation vanished"))?;
         let today = today_in(&organisation.time_zone, now);
         if input.completed_on > today {
-            return Err(ApiError::bad_input("completedOn", "must not be in the future"));
+            return Err(ApiError::bad_input(
+                "completedOn",
+                "must not be in the future",
+            ));
         }
         ensure_assessor(&txn, &viewer, assessed_by, "assessedById").await?;
         let curriculum = curriculum_now(&txn, viewer.organisation_id).await?;
-        let module = curriculum.module(module_id).ok_or(ApiError::NotFound)?.clone();
+        let module = curriculum
+            .module(module_id)
+            .ok_or(ApiError::NotFound)?
+            .clone();
         let minutes = input.minutes.unwrap_or(module.duration_minutes);
         if !(1..=MODULE_MINUTES_MAX).contains(&minutes) {
             return Err(ApiError::bad_input(
@@ -1113,7 +1135,12 @@ impl TrainingMutation {
                 .course_prerequisites_of(module.course_id)
                 .into_iter()
                 .filter(|course| !certified.contains(course))
-                .flat_map(|course| curriculum.modules_of(course).map(|m| m.id).collect::<Vec<_>>())
+                .flat_map(|course| {
+                    curriculum
+                        .modules_of(course)
+                        .map(|m| m.id)
+                        .collect::<Vec<_>>()
+                })
                 .filter(|required| !done.contains(required)),
         );
         if !missing.is_empty() {
@@ -1136,7 +1163,9 @@ impl TrainingMutation {
                 reason: "this module is already recorded as completed".into(),
             });
         }
-        let due_before = capabilities_in(&txn, &supporter, now).await?.follow_up_due_on;
+        let due_before = capabilities_in(&txn, &supporter, now)
+            .await?
+            .follow_up_due_on;
         let completion = store::training::record_completion(
             &txn,
             store::training::NewCompletion {
@@ -1161,9 +1190,13 @@ impl TrainingMutation {
             Some(json!({ "moduleId": module.id, "completionId": completion.id })),
         )
         .await?;
-        let certificate =
-            store::training::issue_certificate_if_complete(&txn, supporter.id, module.course_id, now)
-                .await?;
+        let certificate = store::training::issue_certificate_if_complete(
+            &txn,
+            supporter.id,
+            module.course_id,
+            now,
+        )
+        .await?;
         let mut reminders_changed = false;
         if let Some(certificate) = &certificate {
             audit(
@@ -1176,7 +1209,9 @@ impl TrainingMutation {
                 Some(json!({ "courseId": certificate.course_id, "certificateId": certificate.id })),
             )
             .await?;
-            let due_after = capabilities_in(&txn, &supporter, now).await?.follow_up_due_on;
+            let due_after = capabilities_in(&txn, &supporter, now)
+                .await?
+                .follow_up_due_on;
             reminders_changed = notify::plan_follow_up(
                 &txn,
                 recipient(&supporter),
@@ -1261,7 +1296,11 @@ impl TrainingMutation {
         ensure_coordinator(&viewer, "only coordinators change program settings")?;
         use matching_rules::bounds;
         let checks = [
-            ("matchCapacity", input.match_capacity, bounds::MATCH_CAPACITY),
+            (
+                "matchCapacity",
+                input.match_capacity,
+                bounds::MATCH_CAPACITY,
+            ),
             (
                 "proposalExpiryDays",
                 input.proposal_expiry_days,
@@ -1324,8 +1363,14 @@ impl TrainingMutation {
                         person_id: supporter_id,
                         organisation_id: viewer.organisation_id,
                     },
-                    Some(rules::follow_up_due_on(basis, before.follow_up_interval_months)),
-                    Some(rules::follow_up_due_on(basis, after.follow_up_interval_months)),
+                    Some(rules::follow_up_due_on(
+                        basis,
+                        before.follow_up_interval_months,
+                    )),
+                    Some(rules::follow_up_due_on(
+                        basis,
+                        after.follow_up_interval_months,
+                    )),
                     zone,
                     now,
                 )
@@ -1494,7 +1539,10 @@ async fn ensure_assessor(
     if allowed {
         Ok(())
     } else {
-        Err(ApiError::bad_input(field, "must be a coordinator or trainer"))
+        Err(ApiError::bad_input(
+            field,
+            "must be a coordinator or trainer",
+        ))
     }
 }
 

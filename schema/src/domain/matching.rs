@@ -75,7 +75,10 @@ pub struct InvalidTransition {
 
 /// The lifecycle: proposed → active (accepted), declined or expired; active ⇄ paused; active or
 /// paused → ended. Declined, expired and ended are final.
-pub fn transition(from: MatchStatus, action: MatchAction) -> Result<MatchStatus, InvalidTransition> {
+pub fn transition(
+    from: MatchStatus,
+    action: MatchAction,
+) -> Result<MatchStatus, InvalidTransition> {
     use MatchAction as A;
     use MatchStatus as S;
     match (from, action) {
@@ -270,7 +273,10 @@ const AREA_WEIGHT: u32 = 10;
 const ROOM_WEIGHT: u32 = 5;
 
 fn normalised(values: &[String]) -> HashSet<String> {
-    values.iter().map(|value| value.trim().to_lowercase()).collect()
+    values
+        .iter()
+        .map(|value| value.trim().to_lowercase())
+        .collect()
 }
 
 /// Values of `mine` that the other side has too, in `mine`'s order, without repeats.
@@ -287,13 +293,18 @@ fn shared(mine: &[String], theirs: &HashSet<String>) -> Vec<String> {
 
 /// Ranks the candidates who have room (callers pass only supporters who may be matched and are
 /// not on a break), best first; ties go to the lighter load, then to the id for a stable order.
-pub fn rank<Id: Ord + Clone>(seeker: &Seeker, candidates: Vec<Candidate<Id>>) -> Vec<Suggestion<Id>> {
+pub fn rank<Id: Ord + Clone>(
+    seeker: &Seeker,
+    candidates: Vec<Candidate<Id>>,
+) -> Vec<Suggestion<Id>> {
     let mut ranked: Vec<Suggestion<Id>> = candidates
         .into_iter()
         .filter(|candidate| candidate.load.has_room(candidate.capacity))
         .map(|candidate| {
-            let shared_experience_tags =
-                shared(&seeker.experience_tags, &normalised(&candidate.experience_tags));
+            let shared_experience_tags = shared(
+                &seeker.experience_tags,
+                &normalised(&candidate.experience_tags),
+            );
             let shared_languages = shared(&seeker.languages, &normalised(&candidate.languages));
             let shared_areas = shared(&seeker.areas, &normalised(&candidate.areas));
             let offered: HashSet<String> = normalised(&candidate.experience_tags)
@@ -444,7 +455,11 @@ mod tests {
 
     #[test]
     fn final_states_stay_final_and_open_states_hold_the_pair() {
-        for status in [MatchStatus::Declined, MatchStatus::Expired, MatchStatus::Ended] {
+        for status in [
+            MatchStatus::Declined,
+            MatchStatus::Expired,
+            MatchStatus::Ended,
+        ] {
             assert!(!status.is_open());
             assert!(
                 MatchAction::ALL_ACTIONS
@@ -528,7 +543,11 @@ mod tests {
             ],
         );
         let order: Vec<u32> = ranked.iter().map(|s| s.id).collect();
-        assert_eq!(order, vec![1, 4, 2], "3 is full; tags compare case-insensitively");
+        assert_eq!(
+            order,
+            vec![1, 4, 2],
+            "3 is full; tags compare case-insensitively"
+        );
         assert_eq!(
             ranked[0].shared_experience_tags,
             tags(&["Depression", "hospital stay"])
@@ -566,7 +585,10 @@ mod tests {
         assert_eq!(order, vec![7, 6, 5]);
         assert_eq!(ranked[0].met_preferences, tags(&["Tennoji-ku", "en"]));
         // Equal scores and loads fall back to the id, so the order is stable.
-        let ranked = rank(&seeker, vec![candidate(9, &[], &[], 1), candidate(8, &[], &[], 1)]);
+        let ranked = rank(
+            &seeker,
+            vec![candidate(9, &[], &[], 1), candidate(8, &[], &[], 1)],
+        );
         assert_eq!(ranked[0].id, 8);
     }
 }

@@ -1,9 +1,9 @@
 //! Pure rules of the Tomoni domain: names, roles, who may see whom, codes and tokens. No I/O here.
 
 pub mod access;
-pub mod matching;
 pub mod clock;
 pub mod credentials;
+pub mod matching;
 pub mod people;
 pub mod push;
 pub mod quiet_hours;

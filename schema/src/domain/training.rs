@@ -269,11 +269,7 @@ mod tests {
     #[test]
     fn specialised_complete_leads_until_follow_up_is_overdue() {
         let done = |on| facts(LevelProgress::Complete(day(2025, 1, 5)), on);
-        let recent = capabilities(
-            &done(LevelProgress::Complete(day(2026, 3, 1))),
-            12,
-            today(),
-        );
+        let recent = capabilities(&done(LevelProgress::Complete(day(2026, 3, 1))), 12, today());
         assert_eq!(recent.stage, Stage::SpecialisedComplete);
         assert!(recent.may_lead_outings());
         assert_eq!(recent.follow_up_due_on, Some(day(2027, 3, 1)));
@@ -285,7 +281,10 @@ mod tests {
         );
         assert!(due_today.follow_up_overdue());
         assert_eq!(due_today.missing_to_lead, vec![Missing::FollowUpOverdue]);
-        assert!(due_today.may_be_matched(), "overdue follow-up only stops leading");
+        assert!(
+            due_today.may_be_matched(),
+            "overdue follow-up only stops leading"
+        );
         // The day before it is not.
         let due_tomorrow = capabilities(
             &done(LevelProgress::Complete(day(2025, 11, 25))),
@@ -294,11 +293,7 @@ mod tests {
         );
         assert!(due_tomorrow.may_lead_outings());
         // A shorter interval makes the same history overdue.
-        let six = capabilities(
-            &done(LevelProgress::Complete(day(2026, 3, 1))),
-            6,
-            today(),
-        );
+        let six = capabilities(&done(LevelProgress::Complete(day(2026, 3, 1))), 6, today());
         assert!(six.follow_up_overdue());
     }
 

@@ -282,7 +282,10 @@ pub async fn open_supporters_of_participant(
 }
 
 /// The ids of the people `person_id` has an active match with, as a sub-query (for list filters).
-pub fn active_partners_of(person_id: Uuid, role: Role) -> Option<sea_orm::sea_query::SelectStatement> {
+pub fn active_partners_of(
+    person_id: Uuid,
+    role: Role,
+) -> Option<sea_orm::sea_query::SelectStatement> {
     let (me, partner) = match role {
         Role::Supporter => (
             support_matches::Column::SupporterId,

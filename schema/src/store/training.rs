@@ -75,7 +75,9 @@ pub async fn add_module(
     let module = course_modules::ActiveModel {
         id: Set(Uuid::now_v7()),
         course_id: Set(new.course_id),
-        position: Set(i32::try_from(existing).unwrap_or(i32::MAX).saturating_add(1)),
+        position: Set(i32::try_from(existing)
+            .unwrap_or(i32::MAX)
+            .saturating_add(1)),
         title_ja: Set(new.title_ja.to_owned()),
         title_en: Set(new.title_en.to_owned()),
         format: Set(new.format.as_str().to_owned()),
@@ -378,7 +380,10 @@ pub async fn training_facts(
             Expr::col((certificates::Entity, certificates::Column::SupporterId)),
             "supporter_id",
         )
-        .expr_as(Expr::col((courses::Entity, courses::Column::Level)), "level")
+        .expr_as(
+            Expr::col((courses::Entity, courses::Column::Level)),
+            "level",
+        )
         .expr_as(
             Func::min(Expr::col((
                 certificates::Entity,
@@ -421,7 +426,10 @@ pub async fn training_facts(
             )),
             "supporter_id",
         )
-        .expr_as(Expr::col((courses::Entity, courses::Column::Level)), "level")
+        .expr_as(
+            Expr::col((courses::Entity, courses::Column::Level)),
+            "level",
+        )
         .from(module_completions::Entity)
         .inner_join(
             course_modules::Entity,
@@ -434,8 +442,7 @@ pub async fn training_facts(
             courses::Entity,
             Expr::col((courses::Entity, courses::Column::Id))
                 .equals((course_modules::Entity, course_modules::Column::CourseId)),
-        )
-        ;
+        );
     match scope {
         FactsScope::Organisation(organisation_id) => started.and_where(
             Expr::col((courses::Entity, courses::Column::OrganisationId)).eq(organisation_id),
@@ -466,7 +473,8 @@ pub async fn training_facts(
         let first_on: NaiveDate = row.try_get("", "first_on")?;
         let last_on: NaiveDate = row.try_get("", "last_on")?;
         let entry = facts.entry(supporter).or_default();
-        let later = |basis: Option<NaiveDate>| Some(basis.map_or(last_on, |b| Ord::max(b, last_on)));
+        let later =
+            |basis: Option<NaiveDate>| Some(basis.map_or(last_on, |b| Ord::max(b, last_on)));
         match CourseLevel::parse(&level) {
             Ok(CourseLevel::Basic) => entry.basic = LevelProgress::Complete(first_on),
             Ok(CourseLevel::Specialised) => {

@@ -53,11 +53,41 @@ const CURRICULUM: &[DemoCourse] = &[
         title_ja: "ピアサポーター基礎研修",
         title_en: "Peer supporter basic training",
         modules: &[
-            module("ピアサポートとは", "What peer support is", ModuleFormat::Lecture, 90, &[]),
-            module("コミュニケーションの基本", "Communication basics", ModuleFormat::Lecture, 90, &[]),
-            module("病気と障害の理解", "Understanding illness and disability", ModuleFormat::Lecture, 90, &[]),
-            module("傾聴のロールプレイ", "Listening role-play", ModuleFormat::RolePlay, 120, &[2]),
-            module("倫理と守秘義務", "Ethics and confidentiality", ModuleFormat::Ethics, 90, &[]),
+            module(
+                "ピアサポートとは",
+                "What peer support is",
+                ModuleFormat::Lecture,
+                90,
+                &[],
+            ),
+            module(
+                "コミュニケーションの基本",
+                "Communication basics",
+                ModuleFormat::Lecture,
+                90,
+                &[],
+            ),
+            module(
+                "病気と障害の理解",
+                "Understanding illness and disability",
+                ModuleFormat::Lecture,
+                90,
+                &[],
+            ),
+            module(
+                "傾聴のロールプレイ",
+                "Listening role-play",
+                ModuleFormat::RolePlay,
+                120,
+                &[2],
+            ),
+            module(
+                "倫理と守秘義務",
+                "Ethics and confidentiality",
+                ModuleFormat::Ethics,
+                90,
+                &[],
+            ),
         ],
     },
     DemoCourse {
@@ -65,10 +95,34 @@ const CURRICULUM: &[DemoCourse] = &[
         title_ja: "ピアサポーター専門研修",
         title_en: "Peer supporter specialised training",
         modules: &[
-            module("リカバリーとストレングス", "Recovery and strengths", ModuleFormat::Lecture, 90, &[]),
-            module("事例検討", "Case studies", ModuleFormat::CaseStudy, 120, &[]),
-            module("セルフケアと境界線（グループワーク）", "Self-care and boundaries (group work)", ModuleFormat::GroupWork, 120, &[]),
-            module("同行支援の実習", "Practicum: an accompanied outing", ModuleFormat::Practicum, 180, &[2, 3]),
+            module(
+                "リカバリーとストレングス",
+                "Recovery and strengths",
+                ModuleFormat::Lecture,
+                90,
+                &[],
+            ),
+            module(
+                "事例検討",
+                "Case studies",
+                ModuleFormat::CaseStudy,
+                120,
+                &[],
+            ),
+            module(
+                "セルフケアと境界線（グループワーク）",
+                "Self-care and boundaries (group work)",
+                ModuleFormat::GroupWork,
+                120,
+                &[],
+            ),
+            module(
+                "同行支援の実習",
+                "Practicum: an accompanied outing",
+                ModuleFormat::Practicum,
+                180,
+                &[2, 3],
+            ),
         ],
     },
     DemoCourse {
@@ -76,8 +130,20 @@ const CURRICULUM: &[DemoCourse] = &[
         title_ja: "フォローアップ研修",
         title_en: "Follow-up training",
         modules: &[
-            module("活動の振り返り", "Looking back on the work", ModuleFormat::GroupWork, 120, &[]),
-            module("倫理の再確認", "Ethics refresher", ModuleFormat::Ethics, 60, &[]),
+            module(
+                "活動の振り返り",
+                "Looking back on the work",
+                ModuleFormat::GroupWork,
+                120,
+                &[],
+            ),
+            module(
+                "倫理の再確認",
+                "Ethics refresher",
+                ModuleFormat::Ethics,
+                60,
+                &[],
+            ),
         ],
     },
 ];
@@ -277,7 +343,10 @@ async fn plan_follow_up(
         .remove(&supporter.id)
         .unwrap_or_default();
     let settings = store::program::settings(txn, organisation.id).await?;
-    let zone: chrono_tz::Tz = organisation.time_zone.parse().unwrap_or(chrono_tz::Asia::Tokyo);
+    let zone: chrono_tz::Tz = organisation
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::Asia::Tokyo);
     let today = now.with_timezone(&zone).date_naive();
     let due = capabilities(&facts, settings.follow_up_interval_months, today).follow_up_due_on;
     notify::plan_follow_up(
