@@ -17,7 +17,9 @@ use super::events::DomainEvent;
 use super::inputs::parse_id;
 use super::mutation::{audit, valid};
 use super::pagination::{connection, page_request};
-use super::training::{capabilities_in, capacity_of, supporter_in, training_incomplete};
+use super::training::{
+    capabilities_in, capacity_of, ensure_coordinator, member_in, supporter_in, training_incomplete,
+};
 use super::types::Person;
 use crate::domain::access::{Relationship, Viewer};
 use crate::domain::matching::{
@@ -32,6 +34,7 @@ use crate::store::training::FactsScope;
 
 const REFLECTION_MAX: usize = 4000;
 const SUGGESTIONS_MAX: i32 = 50;
+const COORDINATORS_ONLY: &str = "only coordinators do this";
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
 #[graphql(remote = "crate::domain::matching::MatchStatus")]
@@ -244,7 +247,7 @@ impl MatchQuery {
     ) -> ApiResult<Vec<MatchSuggestion>> {
         let first = first.unwrap_or(10);
         let viewer = viewer(ctx)?;
-        ensure_coordinator(&viewer)?;
+        ensure_coordinator(&viewer, COORDINATORS_ONLY)?;
         if !(1..=SUGGESTIONS_MAX).contains(&first) {
             return Err(ApiError::bad_input(
                 "first",
@@ -359,31 +362,13 @@ pub async fn suggestions(
     Ok(rules::rank(seeker, candidates))
 }
 
-fn ensure_coordinator(viewer: &Viewer) -> ApiResult<()> {
-    if viewer.is_coordinator() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden {
-            reason: "only coordinators do this",
-        })
-    }
-}
-
-/// A participant of the viewer's organisation (NOT_FOUND otherwise; BAD_USER_INPUT for someone
-/// who is not a participant).
+/// A participant of the viewer's organisation.
 async fn participant_in(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
     id: Uuid,
 ) -> ApiResult<people::Model> {
-    let person = store::people::find(db, id)
-        .await?
-        .filter(|person| person.organisation_id == viewer.organisation_id)
-        .ok_or(ApiError::NotFound)?;
-    if person.role != DomainRole::Participant.as_str() {
-        return Err(ApiError::bad_input("participantId", "is not a participant"));
-    }
-    Ok(person)
+    member_in(db, viewer, id, DomainRole::Participant, "participantId").await
 }
 
 fn capacity_full(cap: Cap, limit: u32) -> ApiError {
@@ -594,7 +579,7 @@ impl MatchMutation {
         input: ProposeMatchInput,
     ) -> ApiResult<ProposeMatchPayload> {
         let viewer = viewer(ctx)?;
-        ensure_coordinator(&viewer)?;
+        ensure_coordinator(&viewer, COORDINATORS_ONLY)?;
         let supporter_id = parse_id(&input.supporter_id, "supporterId")?;
         let participant_id = parse_id(&input.participant_id, "participantId")?;
         let state = state(ctx)?;
@@ -905,7 +890,7 @@ async fn change(
                 MatchAction::Accept | MatchAction::Decline => {
                     "only the proposed supporter answers a proposal"
                 }
-                _ => "only coordinators do this",
+                _ => COORDINATORS_ONLY,
             },
         });
     }

@@ -706,7 +706,7 @@ where
     Ok(connection)
 }
 
-fn ensure_coordinator(viewer: &Viewer, reason: &'static str) -> ApiResult<()> {
+pub(crate) fn ensure_coordinator(viewer: &Viewer, reason: &'static str) -> ApiResult<()> {
     if viewer.is_coordinator() {
         Ok(())
     } else {
@@ -1486,22 +1486,36 @@ async fn curriculum_now(db: &impl ConnectionTrait, organisation_id: Uuid) -> Api
         .unwrap_or_default())
 }
 
-/// A supporter of the viewer's organisation (NOT_FOUND for anyone of another organisation,
-/// BAD_USER_INPUT for a person who is not a supporter).
-pub(crate) async fn supporter_in(
+/// A person of the viewer's organisation in `role` (NOT_FOUND for anyone of another organisation,
+/// BAD_USER_INPUT naming `field` for a person in another role).
+pub(crate) async fn member_in(
     db: &impl ConnectionTrait,
     viewer: &Viewer,
     id: Uuid,
+    role: DomainRole,
     field: &'static str,
 ) -> ApiResult<people::Model> {
     let person = store::people::find(db, id)
         .await?
         .filter(|person| person.organisation_id == viewer.organisation_id)
         .ok_or(ApiError::NotFound)?;
-    if person.role != DomainRole::Supporter.as_str() {
-        return Err(ApiError::bad_input(field, "is not a supporter"));
+    if person.role != role.as_str() {
+        return Err(ApiError::bad_input(
+            field,
+            format!("is not a {}", role.as_str()),
+        ));
     }
     Ok(person)
+}
+
+/// A supporter of the viewer's organisation.
+pub(crate) async fn supporter_in(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+    field: &'static str,
+) -> ApiResult<people::Model> {
+    member_in(db, viewer, id, DomainRole::Supporter, field).await
 }
 
 async fn is_trainer(db: &impl ConnectionTrait, person_id: Uuid) -> ApiResult<bool> {

@@ -1,11 +1,13 @@
 //! The authorization matrix: every role × every operation × a target in their own organisation or
 //! another one. Expected outcomes are written out here from the program's rules, independently of
 //! the code under test: coordinators see and change their organisation, supporters and participants
-//! see themselves (support matches widen what supporters see, in a later part of the program),
-//! nobody crosses organisations, and what a viewer may not know exists is NOT_FOUND.
+//! see themselves, and the supporter and participant of an active support match also see each
+//! other (see, not change); nobody crosses organisations, and what a viewer may not know exists is
+//! NOT_FOUND. The home organisation has one matched pair and one supporter and participant without
+//! a match.
 
 use serde_json::{Value, json};
-use tomoni_tests::{TestApp, spawn_app};
+use tomoni_tests::{TestApp, spawn_app_with};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Role {
@@ -24,6 +26,8 @@ struct Member {
     token: String,
     /// A second device, used as the target of revokeDevice so the member's own token keeps working.
     spare_device: String,
+    /// The person this member has an active support match with.
+    partner: Option<String>,
 }
 
 struct World {
@@ -42,7 +46,19 @@ async fn organisation(app: &TestApp, name: &str, home: bool) -> (String, Vec<Mem
         .unwrap()
         .to_owned();
     let mut members = Vec::new();
-    for role in ROLES {
+    // At home, a second supporter and participant: the pair that gets an active match.
+    let roles: &[Role] = if home {
+        &[
+            Role::Coordinator,
+            Role::Supporter,
+            Role::Participant,
+            Role::Supporter,
+            Role::Participant,
+        ]
+    } else {
+        &ROLES
+    };
+    for role in roles.iter().copied() {
         let (id, token) = match role {
             Role::Coordinator => (coordinator_id.clone(), coordinator_token.clone()),
             Role::Supporter | Role::Participant => {
@@ -65,7 +81,33 @@ async fn organisation(app: &TestApp, name: &str, home: bool) -> (String, Vec<Mem
             id,
             token,
             spare_device,
+            partner: None,
         });
+    }
+    if home {
+        let (supporter, participant) = (members[3].id.clone(), members[4].id.clone());
+        let curriculum = app.curriculum(&coordinator_token).await;
+        let today = app.today();
+        app.complete_modules(
+            &coordinator_token,
+            &supporter,
+            &curriculum.basic_modules,
+            &today,
+        )
+        .await;
+        let proposed = app
+            .propose(&coordinator_token, &supporter, &participant)
+            .await;
+        let match_id = proposed.data()["proposeMatch"]["match"]["id"].clone();
+        app.match_step(
+            &members[3].token,
+            "acceptMatch",
+            json!({ "matchId": match_id }),
+        )
+        .await
+        .data();
+        members[3].partner = Some(participant);
+        members[4].partner = Some(supporter);
     }
     (organisation.to_string(), members)
 }
@@ -101,7 +143,8 @@ fn outcome(answer: &tomoni_tests::Answer) -> String {
 
 #[tokio::test]
 async fn every_role_sees_and_changes_exactly_what_the_rules_allow() {
-    let app = spawn_app().await;
+    // The world pairs more devices than the default per-address limit allows in a minute.
+    let app = spawn_app_with(|settings| settings.limits.redeem_attempts_per_minute = 100).await;
     let world = world(&app).await;
     let mut mismatches = Vec::new();
     let mut checked = 0;
@@ -111,7 +154,8 @@ async fn every_role_sees_and_changes_exactly_what_the_rules_allow() {
             let same_org = target.home;
             let is_self = viewer.id == target.id;
             let is_coordinator = viewer.role == Role::Coordinator;
-            let visible = same_org && (is_self || is_coordinator);
+            let matched = viewer.partner.as_deref() == Some(target.id.as_str());
+            let visible = same_org && (is_self || is_coordinator || matched);
             let may_edit = same_org && (is_self || is_coordinator);
             let may_manage = same_org && is_coordinator;
 
@@ -148,6 +192,15 @@ async fn every_role_sees_and_changes_exactly_what_the_rules_allow() {
                     expect(may_edit, false).into(),
                 ),
             ];
+            if target.role == Role::Supporter {
+                // Training records: the supporter and coordinators.
+                cases.push((
+                    "person.training",
+                    "query($id: ID!) { person(id: $id) { training { certificates { courseId } } } }",
+                    json!({ "id": target.id }),
+                    expect(may_edit, visible).into(),
+                ));
+            }
             match target.role {
                 Role::Supporter => cases.push((
                     "updateSupporterProfile",
@@ -270,7 +323,7 @@ async fn every_role_sees_and_changes_exactly_what_the_rules_allow() {
                 viewer.role
             ));
         }
-        let expected_seen: Vec<&str> = if is_coordinator {
+        let mut expected_seen: Vec<&str> = if is_coordinator {
             world
                 .members
                 .iter()
@@ -278,8 +331,16 @@ async fn every_role_sees_and_changes_exactly_what_the_rules_allow() {
                 .map(|m| m.id.as_str())
                 .collect()
         } else {
-            vec![viewer.id.as_str()]
+            viewer
+                .partner
+                .iter()
+                .map(String::as_str)
+                .chain([viewer.id.as_str()])
+                .collect()
         };
+        expected_seen.sort();
+        let mut seen = seen;
+        seen.sort();
         if is_coordinator {
             if !expected_seen.iter().all(|id| seen.contains(id)) {
                 mismatches
@@ -287,7 +348,7 @@ async fn every_role_sees_and_changes_exactly_what_the_rules_allow() {
             }
         } else if seen != expected_seen {
             mismatches.push(format!(
-                "{:?} → people: sees {} people, expected only themselves",
+                "{:?} → people: sees {} people, expected themselves and their match partner",
                 viewer.role,
                 seen.len()
             ));
