@@ -12,6 +12,7 @@ mod m20261124_000004_create_audit_log;
 mod m20261124_000005_create_push_tables;
 mod m20261124_000006_create_training;
 mod m20261124_000007_create_support_matches;
+mod m20261124_000008_create_outings;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_create_push_tables::Migration),
             Box::new(m20261124_000006_create_training::Migration),
             Box::new(m20261124_000007_create_support_matches::Migration),
+            Box::new(m20261124_000008_create_outings::Migration),
         ]
     }
 }

@@ -6,4 +6,5 @@
 pub mod api;
 pub mod domain;
 pub mod notify;
+pub mod safety;
 pub mod store;

@@ -59,6 +59,8 @@ pub struct Application {
     dispatcher_loops: usize,
     events: EventBus,
     clock: SharedClock,
+    /// The safety watchdog's settings, when it runs in this process.
+    watchdog: Option<crate::workers::watchdog::WatchdogConfig>,
 }
 
 impl Application {
@@ -123,6 +125,13 @@ impl Application {
             },
             events,
             clock,
+            watchdog: settings
+                .safety
+                .watchdog
+                .then(|| crate::workers::watchdog::WatchdogConfig {
+                    tick: Duration::from_millis(settings.safety.tick_ms),
+                    batch: settings.safety.batch_size,
+                }),
         })
     }
 
@@ -153,6 +162,15 @@ impl Application {
         let mut workers: Vec<_> = (0..self.dispatcher_loops)
             .map(|_| tokio::spawn(self.dispatcher.clone().run(stop_rx.clone(), wake.clone())))
             .collect();
+        if let Some(config) = self.watchdog.clone() {
+            workers.push(tokio::spawn(crate::workers::watchdog::run(
+                self.db.clone(),
+                self.clock.clone(),
+                self.events.clone(),
+                config,
+                stop_rx.clone(),
+            )));
+        }
         workers.push(tokio::spawn(crate::workers::program::run(
             self.db.clone(),
             self.clock.clone(),

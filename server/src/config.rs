@@ -27,6 +27,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub limits: Limits,
     pub push: PushSettings,
+    pub safety: SafetySettings,
     /// Minutes a pairing code works after it is issued.
     pub pairing_code_minutes: u32,
     /// Seconds the server waits for open requests after SIGTERM or Ctrl-C.
@@ -105,6 +106,28 @@ pub enum LogFormat {
     Json,
 }
 
+/// The safety watchdog (check-in prompts, alerts, escalation).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SafetySettings {
+    /// Run the watchdog in this process (several servers share its work safely).
+    pub watchdog: bool,
+    /// How often it looks for due check-ins and escalations, in milliseconds.
+    pub tick_ms: u64,
+    /// Outings and alerts it handles per tick at most (the rest at the next, at once).
+    pub batch_size: u64,
+}
+
+impl Default for SafetySettings {
+    fn default() -> Self {
+        Self {
+            watchdog: true,
+            tick_ms: 200,
+            batch_size: 200,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
@@ -130,6 +153,7 @@ impl Default for Settings {
             log: LogSettings::default(),
             limits: Limits::default(),
             push: PushSettings::default(),
+            safety: SafetySettings::default(),
             pairing_code_minutes: 15,
             shutdown_grace_seconds: 10,
         }
@@ -230,6 +254,12 @@ impl Settings {
                 env: key.to_uppercase().replace('.', "__"),
                 problem: problem.into(),
             }
+        }
+        if !(10..=10_000).contains(&self.safety.tick_ms) {
+            return Err(invalid("safety.tick_ms", "must be between 10 and 10000"));
+        }
+        if !(1..=10_000).contains(&self.safety.batch_size) {
+            return Err(invalid("safety.batch_size", "must be between 1 and 10000"));
         }
         if let Some(url) = &self.database_url {
             let url = url.expose();

@@ -164,3 +164,80 @@ impl TestApp {
 pub fn reason(answer: &Answer) -> Option<&str> {
     answer.body["errors"][0]["extensions"]["reason"].as_str()
 }
+
+pub const PLAN_OUTING: &str = "mutation($input: PlanOutingInput!) { planOuting(input: $input) { outing { id status members { personId displayName role } } } }";
+pub const OUTING_FIELDS: &str = "id status plannedStart plannedEnd checkInDueAt extensions startedAt endedAt anxietyBefore confidenceAfter supporterNote cancelReason members { personId role } checkIns { kind madeAt personId latitude } latestCheckIn { kind } alerts { id reason tier status ownerId }";
+
+impl TestApp {
+    /// A supporter who may lead outings (basic and specialised complete).
+    pub async fn lead_supporter(
+        &self,
+        coordinator: &str,
+        curriculum: &Curriculum,
+        name: &str,
+    ) -> String {
+        let supporter = self
+            .matchable_supporter(coordinator, curriculum, name)
+            .await;
+        let today = self.today();
+        self.complete_modules(
+            coordinator,
+            &supporter,
+            &curriculum.specialised_modules,
+            &today,
+        )
+        .await;
+        supporter
+    }
+
+    /// Plans an outing starting `in_minutes` from now for `minutes`, as `token`.
+    pub async fn plan_outing(
+        &self,
+        token: &str,
+        participant: &str,
+        lead: &str,
+        in_minutes: i64,
+        minutes: i64,
+    ) -> Answer {
+        let start = self.clock.now() + chrono::Duration::minutes(in_minutes);
+        let end = start + chrono::Duration::minutes(minutes);
+        self.graphql(
+            Some(token),
+            PLAN_OUTING,
+            json!({ "input": {
+                "participantId": participant,
+                "leadSupporterId": lead,
+                "purpose": "TRANSPORT_PRACTICE",
+                "place": "市バス 西長堀",
+                "plannedStart": start.to_rfc3339(),
+                "plannedEnd": end.to_rfc3339(),
+                "stepGoal": "ride two stops alone",
+            } }),
+        )
+        .await
+    }
+
+    /// Runs one outing mutation taking `input`, returning the outing's main fields.
+    pub async fn outing_step(&self, token: &str, mutation: &str, input: Value) -> Answer {
+        let input_type = format!("{}{}Input", mutation[..1].to_uppercase(), &mutation[1..]);
+        let input_type = match mutation {
+            "approveOuting" | "startOuting" => "OutingIdInput".to_owned(),
+            _ => input_type,
+        };
+        self.graphql(
+            Some(token),
+            &format!(
+                "mutation($input: {input_type}!) {{ {mutation}(input: $input) {{ outing {{ {OUTING_FIELDS} }} }} }}"
+            ),
+            json!({ "input": input }),
+        )
+        .await
+    }
+
+    /// One watchdog tick at the test clock's time.
+    pub async fn watchdog(&self) -> tomoni_schema::safety::TickReport {
+        tomoni_schema::safety::watchdog_tick(&self.db, self.clock.now(), 100)
+            .await
+            .expect("watchdog tick")
+    }
+}

@@ -53,6 +53,8 @@ pub mod reasons {
     pub const SUPPORTER_ON_BREAK: &str = "SUPPORTER_ON_BREAK";
     /// A module's prerequisites are not all completed yet; `extensions.missing` lists their ids.
     pub const PREREQUISITES_NOT_MET: &str = "PREREQUISITES_NOT_MET";
+    /// A check-in carried a location but the participant has not consented to location sharing.
+    pub const LOCATION_NOT_CONSENTED: &str = "LOCATION_NOT_CONSENTED";
 
     pub const ALL: &[&str] = &[
         INVALID_TRANSITION,
@@ -60,6 +62,7 @@ pub mod reasons {
         TRAINING_INCOMPLETE,
         SUPPORTER_ON_BREAK,
         PREREQUISITES_NOT_MET,
+        LOCATION_NOT_CONSENTED,
     ];
 }
 

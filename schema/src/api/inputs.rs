@@ -74,6 +74,8 @@ pub struct UpdateParticipantProfileInput {
     pub experience_tags: Option<Vec<String>>,
     pub languages: Option<Vec<String>>,
     pub areas: Option<Vec<String>>,
+    /// What helps and whom to call in a crisis (at most 4000 characters; empty clears it).
+    pub crisis_plan: Option<String>,
 }
 
 #[derive(SimpleObject)]

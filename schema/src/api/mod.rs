@@ -9,6 +9,7 @@ mod loaders;
 mod lookup;
 mod matches;
 mod mutation;
+mod outings;
 mod pagination;
 mod push;
 mod query;
@@ -38,6 +39,7 @@ pub struct QueryRoot(
     push::PushQuery,
     training::TrainingQuery,
     matches::MatchQuery,
+    outings::OutingQuery,
 );
 
 /// Every mutation: merged from the areas of the API.
@@ -47,6 +49,7 @@ pub struct MutationRoot(
     push::PushMutation,
     training::TrainingMutation,
     matches::MatchMutation,
+    outings::OutingMutation,
 );
 use crate::domain::clock::SharedClock;
 use crate::domain::push::EndpointPolicy;

@@ -218,6 +218,11 @@ impl PeopleMutation {
             experience_tags: valid_tags("experienceTags", input.experience_tags.as_deref())?,
             languages: valid_tags("languages", input.languages.as_deref())?,
             areas: valid_tags("areas", input.areas.as_deref())?,
+            crisis_plan: input
+                .crisis_plan
+                .as_deref()
+                .map(|plan| valid("crisisPlan", text::note(plan, 4000, false)))
+                .transpose()?,
         };
         let consent_changed = changes.consents_to_location_sharing;
         let state = state(ctx)?;

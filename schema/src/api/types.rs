@@ -225,6 +225,14 @@ impl Person {
         SupporterTraining::of(&viewer(ctx)?, &self.row)
     }
 
+    /// Coordinators: whether they are on duty (they get alerts first).
+    async fn is_on_duty(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        if self.role != domain::Role::Coordinator {
+            return Ok(false);
+        }
+        super::outings::is_on_duty(&state(ctx)?.db, self.row.id).await
+    }
+
     /// Quiet hours. The person themselves and coordinators only.
     async fn notification_settings(&self, ctx: &Context<'_>) -> ApiResult<NotificationSettings> {
         self.ensure_own_or_coordinator(ctx)?;
@@ -296,6 +304,9 @@ pub struct ParticipantProfile {
     languages: Vec<String>,
     /// Where the participant lives or goes, e.g. "Nishi-ku".
     areas: Vec<String>,
+    /// What helps and whom to call in a crisis. Seen by whoever sees the profile: the
+    /// participant, coordinators, and supporters with an active match.
+    crisis_plan: Option<String>,
     updated_at: DateTime<Utc>,
 }
 
@@ -307,6 +318,7 @@ impl From<participant_profiles::Model> for ParticipantProfile {
             experience_tags: row.experience_tags.unwrap_or_default().0,
             languages: row.languages.unwrap_or_default().0,
             areas: row.areas.unwrap_or_default().0,
+            crisis_plan: row.crisis_plan,
             updated_at: row.updated_at,
         }
     }

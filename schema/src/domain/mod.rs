@@ -4,6 +4,7 @@ pub mod access;
 pub mod clock;
 pub mod credentials;
 pub mod matching;
+pub mod outings;
 pub mod people;
 pub mod push;
 pub mod quiet_hours;

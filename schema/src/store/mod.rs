@@ -12,6 +12,7 @@ pub mod matches;
 pub mod notification_settings;
 pub mod organisations;
 pub mod outbox;
+pub mod outings;
 pub mod pairing;
 pub mod people;
 pub mod profiles;

@@ -62,6 +62,7 @@ pub async fn create(
                 experience_tags: Set(None),
                 languages: Set(None),
                 areas: Set(None),
+                crisis_plan: Set(None),
                 updated_at: Set(now),
             }
             .insert(db)

@@ -71,6 +71,8 @@ pub struct ParticipantProfileChanges {
     pub experience_tags: Option<Vec<String>>,
     pub languages: Option<Vec<String>>,
     pub areas: Option<Vec<String>>,
+    /// `Some("")` clears the plan.
+    pub crisis_plan: Option<String>,
 }
 
 /// Applies the changes; `None` when the person has no participant profile.
@@ -101,6 +103,9 @@ pub async fn update_participant_profile(
     }
     if let Some(areas) = changes.areas {
         active.areas = Set(Some(StringList(areas)));
+    }
+    if let Some(plan) = changes.crisis_plan {
+        active.crisis_plan = Set((!plan.is_empty()).then_some(plan));
     }
     active.updated_at = Set(now);
     active.update(db).await.map(Some)

@@ -2,7 +2,9 @@
 //! caps): one row once a coordinator changes a default, none before.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
 use uuid::Uuid;
 
 use super::entities::program_settings;
@@ -45,7 +47,6 @@ pub async fn settings_of(
     db: &impl ConnectionTrait,
     organisation_ids: &[Uuid],
 ) -> Result<std::collections::HashMap<Uuid, ProgramSettings>, DbErr> {
-    use sea_orm::{ColumnTrait as _, QueryFilter as _};
     let mut settings: std::collections::HashMap<Uuid, ProgramSettings> = organisation_ids
         .iter()
         .map(|id| (*id, ProgramSettings::default()))
@@ -78,12 +79,48 @@ pub async fn save(
         follow_up_interval_months: Set(to_i32(settings.follow_up_interval_months)),
         weekly_outing_cap: Set(to_i32(settings.weekly_outing_cap)),
         weekly_hours_cap: Set(to_i32(settings.weekly_hours_cap)),
+        outing_reminder_minutes: sea_orm::ActiveValue::NotSet,
         updated_at: Set(now),
     };
     let saved = if exists {
         row.update(db).await?
     } else {
+        let mut row = row;
+        row.outing_reminder_minutes = Set(None);
         row.insert(db).await?
     };
     Ok(saved.into())
+}
+
+/// Minutes before an outing its reminders go out (the organisation's, or 24 hours and 1 hour).
+pub async fn outing_reminder_minutes(
+    db: &impl ConnectionTrait,
+    organisation_id: Uuid,
+) -> Result<Vec<u32>, DbErr> {
+    Ok(program_settings::Entity::find_by_id(organisation_id)
+        .one(db)
+        .await?
+        .and_then(|row| row.outing_reminder_minutes)
+        .map(|minutes| minutes.0)
+        .unwrap_or_else(|| crate::domain::outings::bounds::DEFAULT_REMINDER_MINUTES.to_vec()))
+}
+
+/// Stores the organisation's reminder offsets (creating its settings row with the defaults).
+pub async fn save_outing_reminder_minutes(
+    db: &impl ConnectionTrait,
+    organisation_id: Uuid,
+    minutes: Vec<u32>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let current = settings(db, organisation_id).await?;
+    save(db, organisation_id, current, now).await?;
+    program_settings::Entity::update_many()
+        .col_expr(
+            program_settings::Column::OutingReminderMinutes,
+            sea_orm::sea_query::Expr::value(super::entities::MinutesList(minutes)),
+        )
+        .filter(program_settings::Column::OrganisationId.eq(organisation_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }

@@ -173,6 +173,7 @@ async fn create(
                     experience_tags: list(person.experience),
                     languages: list(person.languages),
                     areas: list(person.areas),
+                    crisis_plan: None,
                 };
                 store::profiles::update_participant_profile(&txn, created.id, changes, now).await?;
             }

@@ -5,6 +5,7 @@
 pub mod dispatcher;
 pub mod metrics;
 pub mod program;
+pub mod watchdog;
 
 pub use dispatcher::{Dispatcher, DispatcherConfig, TickReport};
 pub use metrics::PushMetrics;

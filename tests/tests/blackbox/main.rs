@@ -15,6 +15,7 @@ mod demo;
 mod health;
 mod matches;
 mod migrations;
+mod outings;
 mod pairing;
 mod people;
 mod push;

@@ -1,7 +1,9 @@
 //! sea-orm entities: one per table, mirroring the migrations. GraphQL types live in `api`, not here.
 
+pub mod alerts;
 pub mod audit_log;
 pub mod certificates;
+pub mod check_ins;
 pub mod course_modules;
 pub mod course_prerequisites;
 pub mod courses;
@@ -11,7 +13,10 @@ pub mod module_completions;
 pub mod module_prerequisites;
 pub mod notification_settings;
 pub mod notifications;
+pub mod on_duty;
 pub mod organisations;
+pub mod outing_members;
+pub mod outings;
 pub mod pairing_codes;
 pub mod participant_profiles;
 pub mod people;
@@ -29,3 +34,9 @@ use serde::{Deserialize, Serialize};
     Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, sea_orm::FromJsonQueryResult,
 )]
 pub struct StringList(pub Vec<String>);
+
+/// A JSON array of minute counts (reminder offsets).
+#[derive(
+    Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, sea_orm::FromJsonQueryResult,
+)]
+pub struct MinutesList(pub Vec<u32>);

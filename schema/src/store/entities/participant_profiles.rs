@@ -15,6 +15,8 @@ pub struct Model {
     pub experience_tags: Option<StringList>,
     pub languages: Option<StringList>,
     pub areas: Option<StringList>,
+    /// What helps and whom to call in a crisis: coordinators, matched supporters, alert owners.
+    pub crisis_plan: Option<String>,
     pub updated_at: DateTimeUtc,
 }
 

@@ -12,6 +12,8 @@ pub struct Model {
     pub follow_up_interval_months: i32,
     pub weekly_outing_cap: i32,
     pub weekly_hours_cap: i32,
+    /// Minutes before an outing its reminders go out; null: the defaults.
+    pub outing_reminder_minutes: Option<super::MinutesList>,
     pub updated_at: DateTimeUtc,
 }
 

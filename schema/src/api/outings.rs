@@ -1,0 +1,1776 @@
+//! Outings in the API: planning (and supporters' proposals), the lifecycle, check-ins, extensions,
+//! reflections, "my day", the coordinators' list, alerts with acknowledgement and resolution, who
+//! is on duty, and reminders. Rules come from `domain::outings` (lifecycle, ladder),
+//! `domain::training` (who may lead) and `domain::matching` (weekly caps); alerts are raised by
+//! `safety`, which the watchdog shares.
+
+use std::collections::HashMap;
+
+use async_graphql::connection::Connection;
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Datelike, Duration, Utc};
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::context::{state, viewer};
+use super::error::{ApiError, ApiResult, reasons};
+use super::events::DomainEvent;
+use super::inputs::parse_id;
+use super::mutation::{audit, valid};
+use super::pagination::{connection, page_request};
+use super::training::{
+    capabilities_in, ensure_coordinator, member_in, supporter_in, today_in, training_incomplete,
+    zone_of,
+};
+use crate::domain::access::Viewer;
+use crate::domain::matching::Cap;
+use crate::domain::outings::{
+    self as rules, AlertReason as DomainAlertReason, AlertStatus as DomainAlertStatus,
+    CheckInKind as DomainCheckInKind, OutingAction, OutingActor, OutingStatus as DomainStatus,
+    bounds,
+};
+use crate::domain::people::Role as DomainRole;
+use crate::domain::text;
+use crate::notify::{self, Message, Recipient};
+use crate::safety;
+use crate::store;
+use crate::store::entities::{alerts, check_ins, outing_members, outings, people};
+use crate::store::outings::member_role;
+
+const PLACE_MAX: usize = 200;
+const GOAL_MAX: usize = 500;
+const NOTE_MAX: usize = 2000;
+const OUTINGS_ONLY_OF_MEMBERS: &str = "only the outing's supporters do this";
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::outings::Purpose")]
+pub enum OutingPurpose {
+    Shopping,
+    CityOffice,
+    TransportPractice,
+    ClinicVisit,
+    CommunityEvent,
+    WorkTrial,
+    Other,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::outings::OutingStatus")]
+pub enum OutingStatus {
+    Proposed,
+    Planned,
+    InProgress,
+    Escalated,
+    Completed,
+    Cancelled,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::outings::CheckInKind")]
+pub enum CheckInKind {
+    Ok,
+    NeedHelp,
+    Separated,
+    Sos,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::outings::AlertReason")]
+pub enum AlertReason {
+    MissedCheckIn,
+    NeedHelp,
+    Separated,
+    Sos,
+    Overdue,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::outings::AlertTier")]
+pub enum AlertTier {
+    OnDuty,
+    Everyone,
+    Exhausted,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::outings::AlertStatus")]
+pub enum AlertStatus {
+    Open,
+    Acknowledged,
+    Resolved,
+}
+
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+#[graphql(remote = "crate::domain::outings::Resolution")]
+pub enum AlertResolution {
+    FalseAlarm,
+    ReachedByPhone,
+    MetInPerson,
+    EmergencyServicesCalled,
+    Other,
+}
+
+/// Why an outing was cancelled.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+pub enum CancelReason {
+    ParticipantUnwell,
+    ParticipantChoice,
+    SupporterUnavailable,
+    Weather,
+    Rescheduled,
+    Other,
+}
+
+impl CancelReason {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::ParticipantUnwell => "participant_unwell",
+            Self::ParticipantChoice => "participant_choice",
+            Self::SupporterUnavailable => "supporter_unavailable",
+            Self::Weather => "weather",
+            Self::Rescheduled => "rescheduled",
+            Self::Other => "other",
+        }
+    }
+
+    fn parse(value: &str) -> Self {
+        [
+            Self::ParticipantUnwell,
+            Self::ParticipantChoice,
+            Self::SupporterUnavailable,
+            Self::Weather,
+            Self::Rescheduled,
+        ]
+        .into_iter()
+        .find(|reason| reason.as_str() == value)
+        .unwrap_or(Self::Other)
+    }
+}
+
+/// Someone's part in an outing.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+pub enum OutingRole {
+    Participant,
+    LeadSupporter,
+    TraineeSupporter,
+    StaffCompanion,
+}
+
+fn outing_role(stored: &str) -> OutingRole {
+    match stored {
+        member_role::PARTICIPANT => OutingRole::Participant,
+        member_role::LEAD => OutingRole::LeadSupporter,
+        member_role::TRAINEE => OutingRole::TraineeSupporter,
+        _ => OutingRole::StaffCompanion,
+    }
+}
+
+/// Someone on the outing, as the other members see them: a name and a part, nothing more.
+#[derive(SimpleObject, Clone)]
+pub struct OutingMember {
+    person_id: ID,
+    display_name: String,
+    role: OutingRole,
+}
+
+/// A check-in: from whom, how it was going, when it was made.
+#[derive(SimpleObject, Clone)]
+pub struct CheckIn {
+    id: ID,
+    person_id: ID,
+    kind: CheckInKind,
+    /// When the phone made it (an offline check-in arrives later).
+    made_at: DateTime<Utc>,
+    received_at: DateTime<Utc>,
+    /// Only when the participant consented to location sharing.
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+    note: String,
+}
+
+impl CheckIn {
+    fn from_row(row: check_ins::Model) -> ApiResult<Self> {
+        Ok(Self {
+            id: ID(row.id.to_string()),
+            person_id: ID(row.person_id.to_string()),
+            kind: DomainCheckInKind::parse(&row.kind)?.into(),
+            made_at: row.made_at,
+            received_at: row.received_at,
+            latitude: row.latitude,
+            longitude: row.longitude,
+            note: row.note,
+        })
+    }
+}
+
+/// A safety alert about an outing.
+pub struct Alert {
+    row: alerts::Model,
+}
+
+#[Object]
+impl Alert {
+    async fn id(&self) -> ID {
+        ID(self.row.id.to_string())
+    }
+
+    async fn outing_id(&self) -> ID {
+        ID(self.row.outing_id.to_string())
+    }
+
+    async fn reason(&self) -> ApiResult<AlertReason> {
+        Ok(DomainAlertReason::parse(&self.row.reason)?.into())
+    }
+
+    /// Who it reaches now: the coordinators on duty, every coordinator, or (exhausted) every
+    /// coordinator again each grace period.
+    async fn tier(&self) -> ApiResult<AlertTier> {
+        Ok(rules::AlertTier::parse(&self.row.tier)?.into())
+    }
+
+    async fn status(&self) -> ApiResult<AlertStatus> {
+        Ok(DomainAlertStatus::parse(&self.row.status)?.into())
+    }
+
+    async fn raised_at(&self) -> DateTime<Utc> {
+        self.row.raised_at
+    }
+
+    /// When it climbs to the next tier (or is pushed again), unless acknowledged first.
+    async fn escalates_at(&self) -> Option<DateTime<Utc>> {
+        self.row.escalate_at
+    }
+
+    /// The coordinator who acknowledged it and owns it.
+    async fn owner_id(&self) -> Option<ID> {
+        self.row.owner_id.map(|id| ID(id.to_string()))
+    }
+
+    async fn acknowledged_at(&self) -> Option<DateTime<Utc>> {
+        self.row.acknowledged_at
+    }
+
+    async fn resolved_at(&self) -> Option<DateTime<Utc>> {
+        self.row.resolved_at
+    }
+
+    async fn resolution(&self) -> ApiResult<Option<AlertResolution>> {
+        Ok(self
+            .row
+            .resolution
+            .as_deref()
+            .map(rules::Resolution::parse)
+            .transpose()?
+            .map(Into::into))
+    }
+
+    async fn resolution_note(&self) -> Option<&str> {
+        self.row.resolution_note.as_deref()
+    }
+
+    /// The participant's crisis plan (what helps, whom to call): for the alert's owner only.
+    async fn crisis_plan(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        let viewer = viewer(ctx)?;
+        if self.row.owner_id != Some(viewer.person_id) {
+            return Ok(None);
+        }
+        let db = &state(ctx)?.db;
+        let Some(outing) = store::outings::find(db, self.row.outing_id).await? else {
+            return Ok(None);
+        };
+        Ok(
+            store::profiles::participant_profiles_of(db, &[outing.participant_id])
+                .await?
+                .into_iter()
+                .next()
+                .and_then(|profile| profile.crisis_plan),
+        )
+    }
+}
+
+/// An accompanied outing.
+pub struct Outing {
+    row: outings::Model,
+    members: Vec<(outing_members::Model, String)>,
+    check_ins: Vec<check_ins::Model>,
+    alerts: Vec<alerts::Model>,
+}
+
+#[Object]
+impl Outing {
+    async fn id(&self) -> ID {
+        ID(self.row.id.to_string())
+    }
+
+    async fn status(&self) -> ApiResult<OutingStatus> {
+        Ok(DomainStatus::parse(&self.row.status)?.into())
+    }
+
+    async fn purpose(&self) -> ApiResult<OutingPurpose> {
+        Ok(rules::Purpose::parse(&self.row.purpose)?.into())
+    }
+
+    async fn place(&self) -> &str {
+        &self.row.place
+    }
+
+    async fn latitude(&self) -> Option<f64> {
+        self.row.latitude
+    }
+
+    async fn longitude(&self) -> Option<f64> {
+        self.row.longitude
+    }
+
+    /// A small step goal, e.g. "ride two stops alone".
+    async fn step_goal(&self) -> &str {
+        &self.row.step_goal
+    }
+
+    async fn planned_start(&self) -> DateTime<Utc> {
+        self.row.planned_start
+    }
+
+    async fn planned_end(&self) -> DateTime<Utc> {
+        self.row.planned_end
+    }
+
+    async fn check_in_interval_minutes(&self) -> i32 {
+        self.row.check_in_interval_minutes
+    }
+
+    async fn grace_period_minutes(&self) -> i32 {
+        self.row.grace_minutes
+    }
+
+    async fn members(&self) -> Vec<OutingMember> {
+        self.members
+            .iter()
+            .map(|(member, name)| OutingMember {
+                person_id: ID(member.person_id.to_string()),
+                display_name: name.clone(),
+                role: outing_role(&member.role),
+            })
+            .collect()
+    }
+
+    async fn participant_id(&self) -> ID {
+        ID(self.row.participant_id.to_string())
+    }
+
+    async fn lead_supporter_id(&self) -> ID {
+        ID(self.row.lead_supporter_id.to_string())
+    }
+
+    async fn started_at(&self) -> Option<DateTime<Utc>> {
+        self.row.started_at
+    }
+
+    async fn ended_at(&self) -> Option<DateTime<Utc>> {
+        self.row.ended_at
+    }
+
+    /// The next check-in deadline while the outing is under way.
+    async fn check_in_due_at(&self) -> Option<DateTime<Utc>> {
+        self.row
+            .check_in_due_at
+            .filter(|_| self.row.watch_at.is_some() || self.row.watch_step.is_some())
+    }
+
+    /// Check-ins in the order they were made.
+    async fn check_ins(&self) -> ApiResult<Vec<CheckIn>> {
+        self.check_ins
+            .iter()
+            .cloned()
+            .map(CheckIn::from_row)
+            .collect()
+    }
+
+    async fn latest_check_in(&self) -> ApiResult<Option<CheckIn>> {
+        self.check_ins
+            .last()
+            .cloned()
+            .map(CheckIn::from_row)
+            .transpose()
+    }
+
+    /// Alerts about this outing, oldest first.
+    async fn alerts(&self) -> Vec<Alert> {
+        self.alerts
+            .iter()
+            .cloned()
+            .map(|row| Alert { row })
+            .collect()
+    }
+
+    async fn extensions(&self) -> i32 {
+        self.row.extensions
+    }
+
+    async fn cancel_reason(&self) -> Option<CancelReason> {
+        self.row.cancel_reason.as_deref().map(CancelReason::parse)
+    }
+
+    /// The participant's self-rating before and after (1–5), set when the outing ends.
+    async fn anxiety_before(&self) -> Option<i16> {
+        self.row.anxiety_before
+    }
+
+    async fn anxiety_after(&self) -> Option<i16> {
+        self.row.anxiety_after
+    }
+
+    async fn confidence_before(&self) -> Option<i16> {
+        self.row.confidence_before
+    }
+
+    async fn confidence_after(&self) -> Option<i16> {
+        self.row.confidence_after
+    }
+
+    async fn supporter_note(&self) -> Option<&str> {
+        self.row.supporter_note.as_deref()
+    }
+}
+
+/// Builds outings with their members, check-ins and alerts in four statements, whatever their
+/// number.
+async fn outing_objects(
+    db: &impl ConnectionTrait,
+    rows: Vec<outings::Model>,
+) -> ApiResult<Vec<Outing>> {
+    let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
+    let members = store::outings::members_of(db, &ids).await?;
+    let person_ids: Vec<Uuid> = members.iter().map(|member| member.person_id).collect();
+    let names: HashMap<Uuid, String> = store::people::find_many(db, &person_ids)
+        .await?
+        .into_iter()
+        .map(|person| (person.id, person.display_name))
+        .collect();
+    let mut check_ins: HashMap<Uuid, Vec<check_ins::Model>> = HashMap::new();
+    for row in store::outings::check_ins_of(db, &ids).await? {
+        check_ins.entry(row.outing_id).or_default().push(row);
+    }
+    let mut alerts: HashMap<Uuid, Vec<alerts::Model>> = HashMap::new();
+    for row in store::outings::alerts_of_outings(db, &ids).await? {
+        alerts.entry(row.outing_id).or_default().push(row);
+    }
+    let mut by_outing: HashMap<Uuid, Vec<(outing_members::Model, String)>> = HashMap::new();
+    for member in members {
+        let name = names.get(&member.person_id).cloned().unwrap_or_default();
+        by_outing
+            .entry(member.outing_id)
+            .or_default()
+            .push((member, name));
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| Outing {
+            members: by_outing.remove(&row.id).unwrap_or_default(),
+            check_ins: check_ins.remove(&row.id).unwrap_or_default(),
+            alerts: alerts.remove(&row.id).unwrap_or_default(),
+            row,
+        })
+        .collect())
+}
+
+async fn outing_object(db: &impl ConnectionTrait, row: outings::Model) -> ApiResult<Outing> {
+    outing_objects(db, vec![row])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal("outing vanished"))
+}
+
+/// How the viewer stands to the outing.
+async fn actor_of(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    outing: &outings::Model,
+) -> ApiResult<OutingActor> {
+    if outing.organisation_id != viewer.organisation_id {
+        return Ok(OutingActor {
+            is_coordinator: false,
+            is_supporter_of_outing: false,
+            is_member: false,
+        });
+    }
+    let members = store::outings::members_of(db, &[outing.id]).await?;
+    let mine = members
+        .iter()
+        .find(|member| member.person_id == viewer.person_id);
+    Ok(OutingActor {
+        is_coordinator: viewer.is_coordinator(),
+        is_supporter_of_outing: mine.is_some_and(|member| {
+            member.role == member_role::LEAD || member.role == member_role::TRAINEE
+        }),
+        is_member: mine.is_some(),
+    })
+}
+
+/// The outing if the viewer may see it (coordinators of its organisation, its members), locked
+/// when `lock` (for a change); NOT_FOUND otherwise.
+async fn visible_outing(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+    lock: bool,
+) -> ApiResult<(outings::Model, OutingActor)> {
+    let outing = if lock {
+        store::outings::lock(db, id).await?
+    } else {
+        store::outings::find(db, id).await?
+    }
+    .ok_or(ApiError::NotFound)?;
+    let actor = actor_of(db, viewer, &outing).await?;
+    if !(actor.is_coordinator || actor.is_member) {
+        return Err(ApiError::NotFound);
+    }
+    Ok((outing, actor))
+}
+
+fn invalid_transition(from: DomainStatus, action: OutingAction) -> ApiError {
+    ApiError::refused(
+        reasons::INVALID_TRANSITION,
+        format!("an outing that is {from} cannot take the step {action}"),
+    )
+    .with_detail("from", from.as_str().to_uppercase())
+    .with_detail("action", action.as_str().to_uppercase())
+}
+
+/// Checks that the viewer may take `action` and that the state allows it; returns the new status.
+fn step(
+    outing: &outings::Model,
+    actor: OutingActor,
+    action: OutingAction,
+) -> ApiResult<DomainStatus> {
+    let status = DomainStatus::parse(&outing.status)?;
+    if !rules::may_act(actor, action) {
+        return Err(ApiError::Forbidden {
+            reason: match action {
+                OutingAction::Approve => "only coordinators approve outings",
+                OutingAction::CheckIn => "only the outing's people check in",
+                _ => OUTINGS_ONLY_OF_MEMBERS,
+            },
+        });
+    }
+    rules::transition(status, action)
+        .map_err(|refused| invalid_transition(refused.from, refused.action))
+}
+
+fn reminder_key(outing_id: Uuid, person_id: Uuid, minutes: u32) -> String {
+    format!(
+        "outing:{}:{}:{minutes}",
+        outing_id.simple(),
+        person_id.simple()
+    )
+}
+
+/// Plans (or moves) the outing's reminders for every member; offsets already past are withdrawn.
+async fn plan_reminders(
+    db: &impl ConnectionTrait,
+    outing: &outings::Model,
+    now: DateTime<Utc>,
+) -> ApiResult<bool> {
+    let offsets = store::program::outing_reminder_minutes(db, outing.organisation_id).await?;
+    let members = store::outings::members_of(db, &[outing.id]).await?;
+    let mut planned = false;
+    for member in &members {
+        for minutes in &offsets {
+            let at = outing.planned_start - Duration::minutes(i64::from(*minutes));
+            let key = reminder_key(outing.id, member.person_id, *minutes);
+            if at < now {
+                notify::withdraw(db, &key).await?;
+                continue;
+            }
+            notify::remind(
+                db,
+                Recipient {
+                    person_id: member.person_id,
+                    organisation_id: outing.organisation_id,
+                },
+                Message::OutingReminder {
+                    outing_id: outing.id,
+                    starts_at: outing.planned_start,
+                },
+                at,
+                &key,
+                now,
+            )
+            .await?;
+            planned = true;
+        }
+    }
+    Ok(planned)
+}
+
+/// Withdraws every unsent reminder of the outing (cancelled, or started).
+async fn withdraw_reminders(db: &impl ConnectionTrait, outing: &outings::Model) -> ApiResult<()> {
+    let offsets = store::program::outing_reminder_minutes(db, outing.organisation_id).await?;
+    for member in store::outings::members_of(db, &[outing.id]).await? {
+        for minutes in &offsets {
+            notify::withdraw(db, &reminder_key(outing.id, member.person_id, *minutes)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The week (Monday to Monday, in the organisation's zone) an instant falls in.
+fn week_of(at: DateTime<Utc>, zone: chrono_tz::Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+    let local = at.with_timezone(&zone).date_naive();
+    let monday = local - chrono::Days::new(u64::from(local.weekday().num_days_from_monday()));
+    let start = monday
+        .and_hms_opt(0, 0, 0)
+        .and_then(|naive| naive.and_local_timezone(zone).earliest())
+        .map_or(at, |local| local.with_timezone(&Utc));
+    (start, start + Duration::days(7))
+}
+
+/// The supporter may lead (or join as a trainee), is not on a break, and the outing fits their
+/// weekly caps.
+async fn check_supporter(
+    txn: &DatabaseTransaction,
+    supporter: &people::Model,
+    as_lead: bool,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    except: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let capabilities = capabilities_in(txn, supporter, now).await?;
+    if as_lead && !capabilities.may_lead_outings() {
+        return Err(training_incomplete(
+            "leading an outing",
+            &capabilities.missing_to_lead,
+        ));
+    }
+    if !as_lead && !capabilities.may_join_as_trainee {
+        return Err(training_incomplete(
+            "joining an outing",
+            &capabilities.missing_to_be_matched,
+        ));
+    }
+    let profile = store::matches::lock_supporter(txn, supporter.id)
+        .await?
+        .ok_or_else(|| ApiError::bad_input("leadSupporterId", "is not a supporter"))?;
+    if profile.on_break_since.is_some() {
+        return Err(ApiError::refused(
+            reasons::SUPPORTER_ON_BREAK,
+            "the supporter is on a break: no outings until they return",
+        ));
+    }
+    let settings = store::program::settings(txn, supporter.organisation_id).await?;
+    let organisation = store::organisations::find(txn, supporter.organisation_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("organisation vanished"))?;
+    let (week_start, week_end) = week_of(start, zone_of(&organisation.time_zone));
+    let week =
+        store::outings::supporter_outings_between(txn, supporter.id, week_start, week_end, except)
+            .await?;
+    let outings = u32::try_from(week.len()).unwrap_or(u32::MAX);
+    if outings + 1 > settings.weekly_outing_cap {
+        return Err(cap_full(Cap::WeeklyOutings, settings.weekly_outing_cap));
+    }
+    let minutes: i64 = week
+        .iter()
+        .map(|outing| (outing.planned_end - outing.planned_start).num_minutes())
+        .sum::<i64>()
+        + (end - start).num_minutes();
+    if minutes > i64::from(settings.weekly_hours_cap) * 60 {
+        return Err(cap_full(Cap::WeeklyHours, settings.weekly_hours_cap));
+    }
+    Ok(())
+}
+
+fn cap_full(cap: Cap, limit: u32) -> ApiError {
+    ApiError::refused(
+        reasons::CAPACITY_FULL,
+        "the supporter's weekly limit would be passed",
+    )
+    .with_detail("cap", cap.as_str().to_uppercase())
+    .with_detail("limit", limit)
+}
+
+fn check_times(start: DateTime<Utc>, end: DateTime<Utc>, now: DateTime<Utc>) -> ApiResult<()> {
+    if start < now - Duration::minutes(5) {
+        return Err(ApiError::bad_input(
+            "plannedStart",
+            "must not be in the past",
+        ));
+    }
+    if end <= start {
+        return Err(ApiError::bad_input(
+            "plannedEnd",
+            "must be after the planned start",
+        ));
+    }
+    if end - start > Duration::hours(bounds::PLANNED_HOURS_MAX) {
+        return Err(ApiError::bad_input(
+            "plannedEnd",
+            format!(
+                "an outing is planned for at most {} hours",
+                bounds::PLANNED_HOURS_MAX
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn check_coordinates(latitude: Option<f64>, longitude: Option<f64>) -> ApiResult<()> {
+    match (latitude, longitude) {
+        (None, None) => Ok(()),
+        (Some(lat), Some(lon))
+            if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) =>
+        {
+            Ok(())
+        }
+        (Some(_), Some(_)) => Err(ApiError::bad_input(
+            "latitude",
+            "must be a latitude (-90 to 90) and longitude (-180 to 180)",
+        )),
+        _ => Err(ApiError::bad_input(
+            "longitude",
+            "latitude and longitude come together",
+        )),
+    }
+}
+
+fn in_range(
+    value: i32,
+    range: std::ops::RangeInclusive<i32>,
+    field: &'static str,
+) -> ApiResult<i32> {
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(ApiError::bad_input(
+            field,
+            format!("must be between {} and {}", range.start(), range.end()),
+        ))
+    }
+}
+
+#[derive(InputObject)]
+pub struct PlanOutingInput {
+    pub participant_id: ID,
+    /// Must be allowed to lead outings (basic and specialised training, follow-up not overdue).
+    /// A supporter proposing an outing leads it themselves.
+    pub lead_supporter_id: ID,
+    pub trainee_supporter_ids: Option<Vec<ID>>,
+    /// A coordinator of the organisation going along (staff + peer supporter + participant).
+    pub staff_companion_id: Option<ID>,
+    pub purpose: OutingPurpose,
+    pub place: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub planned_start: DateTime<Utc>,
+    pub planned_end: DateTime<Utc>,
+    /// 5–120, default 30.
+    pub check_in_interval_minutes: Option<i32>,
+    /// 2–60, default 10.
+    pub grace_period_minutes: Option<i32>,
+    pub step_goal: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct PlanOutingPayload {
+    pub outing: Outing,
+}
+
+#[derive(InputObject)]
+pub struct OutingIdInput {
+    pub outing_id: ID,
+}
+
+#[derive(InputObject)]
+pub struct ReplanOutingInput {
+    pub outing_id: ID,
+    pub planned_start: Option<DateTime<Utc>>,
+    pub planned_end: Option<DateTime<Utc>>,
+    pub place: Option<String>,
+    pub step_goal: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct CancelOutingInput {
+    pub outing_id: ID,
+    pub reason: CancelReason,
+}
+
+#[derive(InputObject)]
+pub struct CheckInInput {
+    pub outing_id: ID,
+    pub kind: CheckInKind,
+    /// When the check-in was made, for one sent late from a phone that was offline: not in the
+    /// future, not before the outing started. Defaults to now.
+    pub made_at: Option<DateTime<Utc>>,
+    /// Only accepted when the participant consented to location sharing.
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub note: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct CheckInPayload {
+    pub check_in: CheckIn,
+    pub outing: Outing,
+    /// The alert the check-in raised, for need help, separated and SOS.
+    pub alert: Option<Alert>,
+}
+
+#[derive(InputObject)]
+pub struct ExtendOutingInput {
+    pub outing_id: ID,
+    /// Minutes to add to the planned end (1–180; at most 4 extensions).
+    pub minutes: i32,
+}
+
+#[derive(InputObject)]
+pub struct CompleteOutingInput {
+    pub outing_id: ID,
+    /// The participant's self-ratings, 1–5.
+    pub anxiety_before: i32,
+    pub anxiety_after: i32,
+    pub confidence_before: i32,
+    pub confidence_after: i32,
+    pub supporter_note: String,
+}
+
+#[derive(SimpleObject)]
+pub struct OutingPayload {
+    pub outing: Outing,
+}
+
+#[derive(InputObject)]
+pub struct AcknowledgeAlertsInput {
+    /// Several open alerts (of one outing, say) are acknowledged together, or none is.
+    pub alert_ids: Vec<ID>,
+}
+
+#[derive(SimpleObject)]
+pub struct AcknowledgeAlertsPayload {
+    pub alerts: Vec<Alert>,
+}
+
+#[derive(InputObject)]
+pub struct ResolveAlertInput {
+    pub alert_id: ID,
+    pub resolution: AlertResolution,
+    pub note: String,
+}
+
+#[derive(SimpleObject)]
+pub struct ResolveAlertPayload {
+    pub alert: Alert,
+}
+
+#[derive(InputObject)]
+pub struct SetOnDutyInput {
+    /// A coordinator of the organisation.
+    pub person_id: ID,
+    pub is_on_duty: bool,
+}
+
+#[derive(SimpleObject)]
+pub struct SetOnDutyPayload {
+    pub on_duty_ids: Vec<ID>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateOutingRemindersInput {
+    /// Minutes before the start, e.g. [1440, 60]; at most 3, each at most 7 days; empty: none.
+    pub minutes_before: Vec<i32>,
+}
+
+#[derive(SimpleObject)]
+pub struct UpdateOutingRemindersPayload {
+    pub minutes_before: Vec<u32>,
+}
+
+#[derive(Default)]
+pub struct OutingQuery;
+
+#[Object]
+impl OutingQuery {
+    /// An outing the viewer is part of, or any of their organisation's for coordinators.
+    async fn outing(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Outing>> {
+        let viewer = viewer(ctx)?;
+        let id = parse_id(&id, "id")?;
+        let db = &state(ctx)?.db;
+        let (row, _) = visible_outing(db, &viewer, id, false).await?;
+        outing_object(db, row).await.map(Some)
+    }
+
+    /// The viewer's own outings overlapping a time window (default: today in the organisation's
+    /// time zone), by planned start, with the other people's names and the check-ins.
+    async fn my_day(
+        &self,
+        ctx: &Context<'_>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> ApiResult<Vec<Outing>> {
+        let viewer = viewer(ctx)?;
+        let state = state(ctx)?;
+        let db = &state.db;
+        let (from, to) = match (from, to) {
+            (Some(from), Some(to)) => (from, to),
+            (None, None) => {
+                let organisation = store::organisations::find(db, viewer.organisation_id)
+                    .await?
+                    .ok_or_else(|| ApiError::internal("organisation vanished"))?;
+                let zone = zone_of(&organisation.time_zone);
+                let today = today_in(&organisation.time_zone, state.clock.now());
+                let start = today
+                    .and_hms_opt(0, 0, 0)
+                    .and_then(|naive| naive.and_local_timezone(zone).earliest())
+                    .map_or(state.clock.now(), |local| local.with_timezone(&Utc));
+                (start, start + Duration::days(1))
+            }
+            _ => {
+                return Err(ApiError::bad_input(
+                    "to",
+                    "give both from and to, or neither",
+                ));
+            }
+        };
+        if to <= from || to - from > Duration::days(31) {
+            return Err(ApiError::bad_input(
+                "to",
+                "must be after from, at most 31 days later",
+            ));
+        }
+        let rows = store::outings::of_person_between(db, viewer.person_id, from, to).await?;
+        outing_objects(db, rows).await
+    }
+
+    /// The organisation's outings, filtered by time window, status, supporter and participant,
+    /// oldest first. Coordinators.
+    #[graphql(complexity = "first.unwrap_or(20).max(1) as usize * child_complexity")]
+    #[allow(clippy::too_many_arguments)]
+    async fn outings(
+        &self,
+        ctx: &Context<'_>,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        status: Option<OutingStatus>,
+        supporter_id: Option<ID>,
+        participant_id: Option<ID>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Connection<String, Outing>> {
+        let viewer = viewer(ctx)?;
+        ensure_coordinator(&viewer, "only coordinators list the organisation's outings")?;
+        let request = page_request(first, after.as_deref())?;
+        let filter = store::outings::OutingFilter {
+            from,
+            to,
+            status: status.map(Into::into),
+            supporter_id: supporter_id
+                .as_ref()
+                .map(|id| parse_id(id, "supporterId"))
+                .transpose()?,
+            participant_id: participant_id
+                .as_ref()
+                .map(|id| parse_id(id, "participantId"))
+                .transpose()?,
+        };
+        let db = &state(ctx)?.db;
+        let page = store::outings::list(db, viewer.organisation_id, filter, request).await?;
+        let objects = outing_objects(db, page.items).await?;
+        let page = store::Page {
+            items: objects,
+            has_next_page: page.has_next_page,
+        };
+        connection(request, page, |outing| outing.row.id, Ok)
+    }
+
+    /// The organisation's alerts, optionally of one status, oldest first. Coordinators.
+    #[graphql(complexity = "first.unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn alerts(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<AlertStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Connection<String, Alert>> {
+        let viewer = viewer(ctx)?;
+        ensure_coordinator(&viewer, "only coordinators see alerts")?;
+        let request = page_request(first, after.as_deref())?;
+        let page = store::outings::list_alerts(
+            &state(ctx)?.db,
+            viewer.organisation_id,
+            status.map(Into::into),
+            request,
+        )
+        .await?;
+        connection(request, page, |row| row.id, |row| Ok(Alert { row }))
+    }
+
+    /// The outing reminders' offsets, in minutes before the start.
+    async fn outing_reminder_minutes(&self, ctx: &Context<'_>) -> ApiResult<Vec<u32>> {
+        let viewer = viewer(ctx)?;
+        Ok(
+            store::program::outing_reminder_minutes(&state(ctx)?.db, viewer.organisation_id)
+                .await?,
+        )
+    }
+}
+
+#[derive(Default)]
+pub struct OutingMutation;
+
+#[Object]
+impl OutingMutation {
+    /// Plans an outing (coordinators), or proposes one for a participant the supporter is
+    /// actively matched with, led by themselves (a coordinator approves it). Refused with
+    /// TRAINING_INCOMPLETE when the lead may not lead (or a trainee may not join), CAPACITY_FULL
+    /// past a weekly cap, SUPPORTER_ON_BREAK during a break.
+    async fn plan_outing(
+        &self,
+        ctx: &Context<'_>,
+        input: PlanOutingInput,
+    ) -> ApiResult<PlanOutingPayload> {
+        let viewer = viewer(ctx)?;
+        let participant_id = parse_id(&input.participant_id, "participantId")?;
+        let lead_id = parse_id(&input.lead_supporter_id, "leadSupporterId")?;
+        let mut trainee_ids = Vec::new();
+        for id in input.trainee_supporter_ids.as_deref().unwrap_or_default() {
+            let id = parse_id(id, "traineeSupporterIds")?;
+            if id == lead_id || trainee_ids.contains(&id) {
+                return Err(ApiError::bad_input(
+                    "traineeSupporterIds",
+                    "must be different people, other than the lead",
+                ));
+            }
+            trainee_ids.push(id);
+        }
+        if trainee_ids.len() > 5 {
+            return Err(ApiError::bad_input(
+                "traineeSupporterIds",
+                "at most 5 trainees",
+            ));
+        }
+        let staff_id = input
+            .staff_companion_id
+            .as_ref()
+            .map(|id| parse_id(id, "staffCompanionId"))
+            .transpose()?;
+        let place = valid("place", text::single_line(&input.place, PLACE_MAX))?;
+        let step_goal = valid(
+            "stepGoal",
+            text::note(input.step_goal.as_deref().unwrap_or(""), GOAL_MAX, false),
+        )?;
+        check_coordinates(input.latitude, input.longitude)?;
+        let interval = in_range(
+            input
+                .check_in_interval_minutes
+                .unwrap_or(bounds::DEFAULT_CHECK_IN_INTERVAL_MINUTES),
+            bounds::CHECK_IN_INTERVAL_MINUTES,
+            "checkInIntervalMinutes",
+        )?;
+        let grace = in_range(
+            input
+                .grace_period_minutes
+                .unwrap_or(bounds::DEFAULT_GRACE_MINUTES),
+            bounds::GRACE_MINUTES,
+            "gracePeriodMinutes",
+        )?;
+        let state = state(ctx)?;
+        let now = state.clock.now();
+        check_times(input.planned_start, input.planned_end, now)?;
+        let status = match viewer.role {
+            DomainRole::Coordinator => DomainStatus::Planned,
+            DomainRole::Supporter if viewer.person_id == lead_id => DomainStatus::Proposed,
+            DomainRole::Supporter => {
+                return Err(ApiError::Forbidden {
+                    reason: "a supporter proposes outings they lead themselves",
+                });
+            }
+            DomainRole::Participant => {
+                return Err(ApiError::Forbidden {
+                    reason: "coordinators and supporters plan outings",
+                });
+            }
+        };
+        let txn = store::begin_write(&state.db).await?;
+        let participant = member_in(
+            &txn,
+            &viewer,
+            participant_id,
+            DomainRole::Participant,
+            "participantId",
+        )
+        .await?;
+        if status == DomainStatus::Proposed
+            && !store::matches::has_active_match(&txn, viewer.person_id, participant.id).await?
+        {
+            return Err(ApiError::NotFound);
+        }
+        let lead = supporter_in(&txn, &viewer, lead_id, "leadSupporterId").await?;
+        check_supporter(
+            &txn,
+            &lead,
+            true,
+            input.planned_start,
+            input.planned_end,
+            None,
+            now,
+        )
+        .await?;
+        for trainee in &trainee_ids {
+            let trainee = supporter_in(&txn, &viewer, *trainee, "traineeSupporterIds").await?;
+            check_supporter(
+                &txn,
+                &trainee,
+                false,
+                input.planned_start,
+                input.planned_end,
+                None,
+                now,
+            )
+            .await?;
+        }
+        if let Some(staff) = staff_id {
+            member_in(
+                &txn,
+                &viewer,
+                staff,
+                DomainRole::Coordinator,
+                "staffCompanionId",
+            )
+            .await?;
+        }
+        let outing = store::outings::create(
+            &txn,
+            outings::Model {
+                id: Uuid::now_v7(),
+                organisation_id: viewer.organisation_id,
+                participant_id: participant.id,
+                lead_supporter_id: lead.id,
+                staff_companion_id: staff_id,
+                purpose: rules::Purpose::from(input.purpose).as_str().to_owned(),
+                place,
+                latitude: input.latitude,
+                longitude: input.longitude,
+                step_goal,
+                planned_start: input.planned_start,
+                planned_end: input.planned_end,
+                check_in_interval_minutes: interval,
+                grace_minutes: grace,
+                status: status.as_str().to_owned(),
+                created_by: viewer.person_id,
+                approved_by: (status == DomainStatus::Planned).then_some(viewer.person_id),
+                started_at: None,
+                ended_at: None,
+                cancel_reason: None,
+                anxiety_before: None,
+                anxiety_after: None,
+                confidence_before: None,
+                confidence_after: None,
+                supporter_note: None,
+                check_in_due_at: None,
+                watch_at: None,
+                watch_step: None,
+                overdue_alerted: false,
+                extensions: 0,
+                created_at: now,
+                updated_at: now,
+            },
+            &trainee_ids,
+        )
+        .await?;
+        let planned = if status == DomainStatus::Planned {
+            plan_reminders(&txn, &outing, now).await?
+        } else {
+            false
+        };
+        audit(
+            &txn,
+            &viewer,
+            if status == DomainStatus::Planned {
+                "outing.planned"
+            } else {
+                "outing.proposed"
+            },
+            "outing",
+            outing.id,
+            now,
+            None,
+        )
+        .await?;
+        let object = outing_object(&txn, outing).await?;
+        txn.commit().await?;
+        if planned {
+            state.events.publish(DomainEvent::NotificationsQueued);
+        }
+        Ok(PlanOutingPayload { outing: object })
+    }
+
+    /// Approves a supporter's proposed outing. Coordinators.
+    async fn approve_outing(
+        &self,
+        ctx: &Context<'_>,
+        input: OutingIdInput,
+    ) -> ApiResult<OutingPayload> {
+        lifecycle(ctx, &input.outing_id, OutingAction::Approve, |_| Ok(())).await
+    }
+
+    /// Starts a planned outing: check-ins are due from now on. A supporter of the outing.
+    async fn start_outing(
+        &self,
+        ctx: &Context<'_>,
+        input: OutingIdInput,
+    ) -> ApiResult<OutingPayload> {
+        lifecycle(ctx, &input.outing_id, OutingAction::Start, |_| Ok(())).await
+    }
+
+    /// Cancels a proposed or planned outing; its reminders are withdrawn. Coordinators and the
+    /// outing's supporters.
+    async fn cancel_outing(
+        &self,
+        ctx: &Context<'_>,
+        input: CancelOutingInput,
+    ) -> ApiResult<OutingPayload> {
+        let reason = input.reason;
+        lifecycle(ctx, &input.outing_id, OutingAction::Cancel, move |outing| {
+            outing.cancel_reason = Some(reason.as_str().to_owned());
+            Ok(())
+        })
+        .await
+    }
+
+    /// Ends an outing with its reflection. A supporter of the outing.
+    async fn complete_outing(
+        &self,
+        ctx: &Context<'_>,
+        input: CompleteOutingInput,
+    ) -> ApiResult<OutingPayload> {
+        let rating = |value: i32, field: &'static str| -> ApiResult<i16> {
+            in_range(value, 1..=5, field).map(|value| i16::try_from(value).unwrap_or(1))
+        };
+        let ratings = [
+            rating(input.anxiety_before, "anxietyBefore")?,
+            rating(input.anxiety_after, "anxietyAfter")?,
+            rating(input.confidence_before, "confidenceBefore")?,
+            rating(input.confidence_after, "confidenceAfter")?,
+        ];
+        let note = valid(
+            "supporterNote",
+            text::note(&input.supporter_note, NOTE_MAX, false),
+        )?;
+        lifecycle(
+            ctx,
+            &input.outing_id,
+            OutingAction::Complete,
+            move |outing| {
+                outing.anxiety_before = Some(ratings[0]);
+                outing.anxiety_after = Some(ratings[1]);
+                outing.confidence_before = Some(ratings[2]);
+                outing.confidence_after = Some(ratings[3]);
+                outing.supporter_note = Some(note.clone());
+                Ok(())
+            },
+        )
+        .await
+    }
+
+    /// Moves the planned end later (an outing that overruns). A supporter of the outing.
+    async fn extend_outing(
+        &self,
+        ctx: &Context<'_>,
+        input: ExtendOutingInput,
+    ) -> ApiResult<OutingPayload> {
+        let minutes = in_range(
+            input.minutes,
+            1..=i32::try_from(bounds::EXTENSION_MINUTES_MAX).unwrap_or(180),
+            "minutes",
+        )?;
+        lifecycle(ctx, &input.outing_id, OutingAction::Extend, move |outing| {
+            if outing.extensions >= bounds::EXTENSIONS_MAX {
+                return Err(ApiError::refused(
+                    reasons::INVALID_TRANSITION,
+                    format!(
+                        "an outing is extended at most {} times; end it and plan another",
+                        bounds::EXTENSIONS_MAX
+                    ),
+                ));
+            }
+            outing.extensions += 1;
+            outing.planned_end += Duration::minutes(i64::from(minutes));
+            Ok(())
+        })
+        .await
+    }
+
+    /// Changes a proposed or planned outing's time, place or goal; its reminders move with it.
+    /// Coordinators and the outing's supporters.
+    async fn replan_outing(
+        &self,
+        ctx: &Context<'_>,
+        input: ReplanOutingInput,
+    ) -> ApiResult<OutingPayload> {
+        let viewer = viewer(ctx)?;
+        let outing_id = parse_id(&input.outing_id, "outingId")?;
+        let place = input
+            .place
+            .as_deref()
+            .map(|place| valid("place", text::single_line(place, PLACE_MAX)))
+            .transpose()?;
+        let goal = input
+            .step_goal
+            .as_deref()
+            .map(|goal| valid("stepGoal", text::note(goal, GOAL_MAX, false)))
+            .transpose()?;
+        let state = state(ctx)?;
+        let now = state.clock.now();
+        let txn = store::begin_write(&state.db).await?;
+        let (mut outing, actor) = visible_outing(&txn, &viewer, outing_id, true).await?;
+        // Replanning is allowed where cancelling is: before the outing starts.
+        step(&outing, actor, OutingAction::Cancel)?;
+        let start = input.planned_start.unwrap_or(outing.planned_start);
+        let end = input.planned_end.unwrap_or(outing.planned_end);
+        check_times(start, end, now)?;
+        if start != outing.planned_start || end != outing.planned_end {
+            let lead = store::people::find(&txn, outing.lead_supporter_id)
+                .await?
+                .ok_or_else(|| ApiError::internal("outing without lead"))?;
+            check_supporter(&txn, &lead, true, start, end, Some(outing.id), now).await?;
+        }
+        outing.planned_start = start;
+        outing.planned_end = end;
+        if let Some(place) = place {
+            outing.place = place;
+        }
+        if let Some(goal) = goal {
+            outing.step_goal = goal;
+        }
+        let outing = store::outings::save(&txn, outing, now).await?;
+        let planned = if DomainStatus::parse(&outing.status)? == DomainStatus::Planned {
+            plan_reminders(&txn, &outing, now).await?
+        } else {
+            false
+        };
+        audit(
+            &txn,
+            &viewer,
+            "outing.replanned",
+            "outing",
+            outing.id,
+            now,
+            None,
+        )
+        .await?;
+        let object = outing_object(&txn, outing).await?;
+        txn.commit().await?;
+        if planned {
+            state.events.publish(DomainEvent::NotificationsQueued);
+        }
+        Ok(OutingPayload { outing: object })
+    }
+
+    /// A check-in by anyone on the outing: OK, need help, separated or SOS. It moves the next
+    /// deadline to its time plus the interval; need help and separated raise an alert at once, SOS
+    /// one at the top tier. A check-in while escalated returns the outing to in progress (the alert
+    /// stays open until resolved).
+    async fn check_in(&self, ctx: &Context<'_>, input: CheckInInput) -> ApiResult<CheckInPayload> {
+        let viewer = viewer(ctx)?;
+        let outing_id = parse_id(&input.outing_id, "outingId")?;
+        let note = valid(
+            "note",
+            text::note(input.note.as_deref().unwrap_or(""), NOTE_MAX, false),
+        )?;
+        check_coordinates(input.latitude, input.longitude)?;
+        let kind = DomainCheckInKind::from(input.kind);
+        let state = state(ctx)?;
+        let now = state.clock.now();
+        let made_at = input.made_at.unwrap_or(now);
+        let txn = store::begin_write(&state.db).await?;
+        let (mut outing, actor) = visible_outing(&txn, &viewer, outing_id, true).await?;
+        step(&outing, actor, OutingAction::CheckIn)?;
+        let started_at = outing.started_at.unwrap_or(outing.planned_start);
+        if !rules::check_in_time_ok(made_at, started_at, now) {
+            return Err(ApiError::bad_input(
+                "madeAt",
+                "must not be in the future nor before the outing started",
+            ));
+        }
+        if input.latitude.is_some() {
+            let consents = store::profiles::participant_profiles_of(&txn, &[outing.participant_id])
+                .await?
+                .first()
+                .is_some_and(|profile| profile.consents_to_location_sharing);
+            if !consents {
+                return Err(ApiError::refused(
+                    reasons::LOCATION_NOT_CONSENTED,
+                    "the participant has not consented to location sharing: send the check-in without a location",
+                ));
+            }
+        }
+        let latest = store::outings::latest_check_in_at(&txn, outing.id).await?;
+        let check_in = store::outings::add_check_in(
+            &txn,
+            store::outings::NewCheckIn {
+                outing_id: outing.id,
+                person_id: viewer.person_id,
+                kind: kind.as_str(),
+                made_at,
+                latitude: input.latitude,
+                longitude: input.longitude,
+                note: &note,
+            },
+            now,
+        )
+        .await?;
+        // The newest check-in sets the next deadline; a late one from before it does not.
+        if latest.is_none_or(|latest| made_at >= latest) {
+            let interval = Duration::minutes(i64::from(outing.check_in_interval_minutes));
+            if let Some(mut watch) = safety::watch_of(&outing) {
+                watch.check_in_due_at = rules::next_deadline(made_at, interval);
+                watch.done = None;
+                safety::apply_watch(&mut outing, Some(watch));
+            }
+        }
+        let status = DomainStatus::parse(&outing.status)?;
+        if status == DomainStatus::Escalated && kind == DomainCheckInKind::Ok {
+            outing.status = rules::transition(status, OutingAction::Recover)
+                .map_err(|refused| invalid_transition(refused.from, refused.action))?
+                .as_str()
+                .to_owned();
+        }
+        let alert = match kind.raises() {
+            Some((reason, tier)) => Some(
+                safety::raise_alert(&txn, &mut outing, reason, tier, Some(viewer.person_id), now)
+                    .await?,
+            ),
+            None => None,
+        };
+        audit(
+            &txn,
+            &viewer,
+            "outing.checked_in",
+            "outing",
+            outing.id,
+            now,
+            Some(json!({ "checkInId": check_in.id, "kind": kind.as_str(), "late": made_at < now - Duration::minutes(1) })),
+        )
+        .await?;
+        let outing = store::outings::save(&txn, outing, now).await?;
+        let object = outing_object(&txn, outing).await?;
+        txn.commit().await?;
+        if alert.is_some() {
+            state.events.publish(DomainEvent::NotificationsQueued);
+        }
+        Ok(CheckInPayload {
+            check_in: CheckIn::from_row(check_in)?,
+            outing: object,
+            alert: alert.map(|row| Alert { row }),
+        })
+    }
+
+    /// Takes ownership of open alerts: the first acknowledgement wins, escalation stops, and the
+    /// owner sees the participant's crisis plan. All of them or none: one already owned by someone
+    /// else is CONFLICT (with `extensions.ownerId`). Coordinators.
+    async fn acknowledge_alerts(
+        &self,
+        ctx: &Context<'_>,
+        input: AcknowledgeAlertsInput,
+    ) -> ApiResult<AcknowledgeAlertsPayload> {
+        let viewer = viewer(ctx)?;
+        ensure_coordinator(&viewer, "only coordinators acknowledge alerts")?;
+        if input.alert_ids.is_empty() || input.alert_ids.len() > 20 {
+            return Err(ApiError::bad_input("alertIds", "must name 1 to 20 alerts"));
+        }
+        let mut ids = Vec::new();
+        for id in &input.alert_ids {
+            let id = parse_id(id, "alertIds")?;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        let state = state(ctx)?;
+        let now = state.clock.now();
+        let txn = store::begin_write(&state.db).await?;
+        let found = store::outings::find_alerts(&txn, &ids).await?;
+        if found.len() != ids.len()
+            || found
+                .iter()
+                .any(|alert| alert.organisation_id != viewer.organisation_id)
+        {
+            return Err(ApiError::NotFound);
+        }
+        for alert in &found {
+            if !store::outings::acknowledge(&txn, alert.id, viewer.person_id, now).await? {
+                let current = store::outings::find_alerts(&txn, &[alert.id]).await?;
+                let owner = current.first().and_then(|alert| alert.owner_id);
+                let mut refusal = ApiError::refused(
+                    reasons::INVALID_TRANSITION,
+                    "this alert is already acknowledged or resolved",
+                );
+                if let Some(owner) = owner {
+                    refusal = refusal.with_detail("ownerId", owner.to_string());
+                }
+                return Err(refusal);
+            }
+            audit(
+                &txn,
+                &viewer,
+                "alert.acknowledged",
+                "alert",
+                alert.id,
+                now,
+                None,
+            )
+            .await?;
+        }
+        let alerts = store::outings::find_alerts(&txn, &ids).await?;
+        txn.commit().await?;
+        Ok(AcknowledgeAlertsPayload {
+            alerts: alerts.into_iter().map(|row| Alert { row }).collect(),
+        })
+    }
+
+    /// Resolves an acknowledged alert with a reason and a note. Its owner. A real incident flags
+    /// the outing's supporters for a supervision follow-up.
+    async fn resolve_alert(
+        &self,
+        ctx: &Context<'_>,
+        input: ResolveAlertInput,
+    ) -> ApiResult<ResolveAlertPayload> {
+        let viewer = viewer(ctx)?;
+        ensure_coordinator(&viewer, "only coordinators resolve alerts")?;
+        let alert_id = parse_id(&input.alert_id, "alertId")?;
+        let note = valid("note", text::note(&input.note, NOTE_MAX, true))?;
+        let resolution = rules::Resolution::from(input.resolution);
+        let state = state(ctx)?;
+        let now = state.clock.now();
+        let txn = store::begin_write(&state.db).await?;
+        let mut alert = store::outings::find_alerts(&txn, &[alert_id])
+            .await?
+            .pop()
+            .filter(|alert| alert.organisation_id == viewer.organisation_id)
+            .ok_or(ApiError::NotFound)?;
+        let status = DomainAlertStatus::parse(&alert.status)?;
+        if status != DomainAlertStatus::Acknowledged {
+            return Err(ApiError::refused(
+                reasons::INVALID_TRANSITION,
+                "only an acknowledged alert is resolved: acknowledge it first",
+            ));
+        }
+        if alert.owner_id != Some(viewer.person_id) {
+            return Err(ApiError::Forbidden {
+                reason: "the alert's owner resolves it",
+            });
+        }
+        alert.status = DomainAlertStatus::Resolved.as_str().to_owned();
+        alert.resolved_at = Some(now);
+        alert.resolution = Some(resolution.as_str().to_owned());
+        alert.resolution_note = Some(note);
+        let alert = store::outings::save_alert(&txn, alert).await?;
+        if resolution.was_real_incident() {
+            for member in store::outings::members_of(&txn, &[alert.outing_id]).await? {
+                if member.role == member_role::LEAD || member.role == member_role::TRAINEE {
+                    store::training::flag_for_supervision(&txn, member.person_id, now).await?;
+                }
+            }
+        }
+        audit(
+            &txn,
+            &viewer,
+            "alert.resolved",
+            "alert",
+            alert.id,
+            now,
+            Some(json!({ "resolution": resolution.as_str() })),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(ResolveAlertPayload {
+            alert: Alert { row: alert },
+        })
+    }
+
+    /// Puts a coordinator on duty (they get alerts first) or off. Coordinators.
+    async fn set_on_duty(
+        &self,
+        ctx: &Context<'_>,
+        input: SetOnDutyInput,
+    ) -> ApiResult<SetOnDutyPayload> {
+        let viewer = viewer(ctx)?;
+        ensure_coordinator(&viewer, "only coordinators set who is on duty")?;
+        let person_id = parse_id(&input.person_id, "personId")?;
+        let state = state(ctx)?;
+        let now = state.clock.now();
+        let txn = store::begin_write(&state.db).await?;
+        let person = member_in(
+            &txn,
+            &viewer,
+            person_id,
+            DomainRole::Coordinator,
+            "personId",
+        )
+        .await?;
+        store::outings::set_on_duty(
+            &txn,
+            person.id,
+            viewer.organisation_id,
+            input.is_on_duty,
+            now,
+        )
+        .await?;
+        audit(
+            &txn,
+            &viewer,
+            "duty.changed",
+            "person",
+            person.id,
+            now,
+            Some(json!({ "isOnDuty": input.is_on_duty })),
+        )
+        .await?;
+        let on_duty = store::outings::on_duty_in(&txn, viewer.organisation_id).await?;
+        txn.commit().await?;
+        Ok(SetOnDutyPayload {
+            on_duty_ids: on_duty.into_iter().map(|id| ID(id.to_string())).collect(),
+        })
+    }
+
+    /// Sets when outing reminders go out, for outings planned from now on. Coordinators.
+    async fn update_outing_reminders(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateOutingRemindersInput,
+    ) -> ApiResult<UpdateOutingRemindersPayload> {
+        let viewer = viewer(ctx)?;
+        ensure_coordinator(&viewer, "only coordinators change reminders")?;
+        if input.minutes_before.len() > bounds::REMINDERS_MAX {
+            return Err(ApiError::bad_input(
+                "minutesBefore",
+                format!("at most {} reminders", bounds::REMINDERS_MAX),
+            ));
+        }
+        let mut minutes = Vec::new();
+        for value in &input.minutes_before {
+            let value = u32::try_from(*value)
+                .ok()
+                .filter(|value| (1..=bounds::REMINDER_MINUTES_MAX).contains(value))
+                .ok_or_else(|| {
+                    ApiError::bad_input("minutesBefore", "each must be 1 minute to 7 days")
+                })?;
+            if !minutes.contains(&value) {
+                minutes.push(value);
+            }
+        }
+        minutes.sort_unstable_by(|a, b| b.cmp(a));
+        let state = state(ctx)?;
+        let now = state.clock.now();
+        let txn = store::begin_write(&state.db).await?;
+        store::program::save_outing_reminder_minutes(
+            &txn,
+            viewer.organisation_id,
+            minutes.clone(),
+            now,
+        )
+        .await?;
+        audit(
+            &txn,
+            &viewer,
+            "outing_reminders.updated",
+            "organisation",
+            viewer.organisation_id,
+            now,
+            Some(json!({ "minutesBefore": minutes })),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(UpdateOutingRemindersPayload {
+            minutes_before: minutes,
+        })
+    }
+}
+
+/// One lifecycle step on an outing: visible, allowed, possible, then `change`, the watchdog state,
+/// reminders, audit — in one transaction.
+async fn lifecycle(
+    ctx: &Context<'_>,
+    outing_id: &ID,
+    action: OutingAction,
+    change: impl FnOnce(&mut outings::Model) -> ApiResult<()>,
+) -> ApiResult<OutingPayload> {
+    let viewer = viewer(ctx)?;
+    let outing_id = parse_id(outing_id, "outingId")?;
+    let state = state(ctx)?;
+    let now = state.clock.now();
+    let txn = store::begin_write(&state.db).await?;
+    let (mut outing, actor) = visible_outing(&txn, &viewer, outing_id, true).await?;
+    let to = step(&outing, actor, action)?;
+    change(&mut outing)?;
+    let mut queued = false;
+    match action {
+        OutingAction::Approve => {
+            outing.approved_by = Some(viewer.person_id);
+        }
+        OutingAction::Start => {
+            let lead = store::people::find(&txn, outing.lead_supporter_id)
+                .await?
+                .ok_or_else(|| ApiError::internal("outing without lead"))?;
+            let capabilities = capabilities_in(&txn, &lead, now).await?;
+            if !capabilities.may_lead_outings() {
+                return Err(training_incomplete(
+                    "leading an outing",
+                    &capabilities.missing_to_lead,
+                ));
+            }
+            outing.started_at = Some(now);
+            outing.status = to.as_str().to_owned();
+            let interval = Duration::minutes(i64::from(outing.check_in_interval_minutes));
+            outing.check_in_due_at = Some(now + interval);
+            outing.watch_step = None;
+            outing.overdue_alerted = false;
+            let watch = safety::watch_of(&outing);
+            safety::apply_watch(&mut outing, watch);
+            withdraw_reminders(&txn, &outing).await?;
+        }
+        OutingAction::Complete => {
+            outing.ended_at = Some(now);
+            outing.status = to.as_str().to_owned();
+            safety::apply_watch(&mut outing, None);
+        }
+        OutingAction::Cancel => {
+            outing.ended_at = Some(now);
+            withdraw_reminders(&txn, &outing).await?;
+        }
+        OutingAction::Extend => {
+            let watch = safety::watch_of(&outing);
+            safety::apply_watch(&mut outing, watch);
+        }
+        _ => {}
+    }
+    outing.status = to.as_str().to_owned();
+    let outing = store::outings::save(&txn, outing, now).await?;
+    if action == OutingAction::Approve {
+        queued = plan_reminders(&txn, &outing, now).await?;
+    }
+    audit(
+        &txn,
+        &viewer,
+        &format!("outing.{}", action.as_str()),
+        "outing",
+        outing.id,
+        now,
+        None,
+    )
+    .await?;
+    let object = outing_object(&txn, outing).await?;
+    txn.commit().await?;
+    if queued {
+        state.events.publish(DomainEvent::NotificationsQueued);
+    }
+    Ok(OutingPayload { outing: object })
+}
+
+/// Who is on duty, for `Person.isOnDuty`.
+pub(crate) async fn is_on_duty(db: &impl ConnectionTrait, person_id: Uuid) -> ApiResult<bool> {
+    Ok(!store::outings::on_duty_of(db, &[person_id])
+        .await?
+        .is_empty())
+}

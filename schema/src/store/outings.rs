@@ -1,0 +1,457 @@
+//! Queries over outings, their members and check-ins, alerts and who is on duty. Mutations lock
+//! the outing row first (PostgreSQL `FOR UPDATE`; SQLite's write transaction holds the database),
+//! so every change to one outing is decided one at a time.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LockBehavior, LockType, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use super::entities::{alerts, check_ins, on_duty, outing_members, outings};
+use super::{Page, PageRequest, fetch_page};
+use crate::domain::outings::{AlertStatus, OutingStatus};
+
+/// Someone's part in an outing.
+pub mod member_role {
+    pub const PARTICIPANT: &str = "participant";
+    pub const LEAD: &str = "lead";
+    pub const TRAINEE: &str = "trainee";
+    pub const STAFF: &str = "staff";
+}
+
+/// Inserts the outing and its members.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    outing: outings::Model,
+    trainees: &[Uuid],
+) -> Result<outings::Model, DbErr> {
+    let mut members = vec![
+        (outing.participant_id, member_role::PARTICIPANT),
+        (outing.lead_supporter_id, member_role::LEAD),
+    ];
+    members.extend(trainees.iter().map(|id| (*id, member_role::TRAINEE)));
+    if let Some(staff) = outing.staff_companion_id {
+        members.push((staff, member_role::STAFF));
+    }
+    let created = outings::ActiveModel::from(outing).insert(db).await?;
+    outing_members::Entity::insert_many(members.into_iter().map(|(person, role)| {
+        outing_members::ActiveModel {
+            outing_id: Set(created.id),
+            person_id: Set(person),
+            role: Set(role.to_owned()),
+        }
+    }))
+    .exec(db)
+    .await?;
+    Ok(created)
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<outings::Model>, DbErr> {
+    outings::Entity::find_by_id(id).one(db).await
+}
+
+pub async fn find_many(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<Vec<outings::Model>, DbErr> {
+    outings::Entity::find()
+        .filter(outings::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await
+}
+
+/// The outing, locked for the rest of the transaction.
+pub async fn lock(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<outings::Model>, DbErr> {
+    outings::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(db)
+        .await
+}
+
+/// Writes every column of the outing as given.
+pub async fn save(
+    db: &impl ConnectionTrait,
+    outing: outings::Model,
+    now: DateTime<Utc>,
+) -> Result<outings::Model, DbErr> {
+    let mut active: outings::ActiveModel = outing.into();
+    active = active.reset_all();
+    active.updated_at = Set(now);
+    active.update(db).await
+}
+
+pub async fn members_of(
+    db: &impl ConnectionTrait,
+    outing_ids: &[Uuid],
+) -> Result<Vec<outing_members::Model>, DbErr> {
+    outing_members::Entity::find()
+        .filter(outing_members::Column::OutingId.is_in(outing_ids.iter().copied()))
+        .order_by_asc(outing_members::Column::OutingId)
+        .all(db)
+        .await
+}
+
+/// The person's outings overlapping `[from, to)`, by planned start.
+pub async fn of_person_between(
+    db: &impl ConnectionTrait,
+    person_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<outings::Model>, DbErr> {
+    let mine = Query::select()
+        .column(outing_members::Column::OutingId)
+        .from(outing_members::Entity)
+        .and_where(outing_members::Column::PersonId.eq(person_id))
+        .to_owned();
+    outings::Entity::find()
+        .filter(outings::Column::Id.in_subquery(mine))
+        .filter(outings::Column::PlannedStart.lt(to))
+        .filter(outings::Column::PlannedEnd.gt(from))
+        .order_by_asc(outings::Column::PlannedStart)
+        .order_by_asc(outings::Column::Id)
+        .all(db)
+        .await
+}
+
+/// What a coordinator's list may be narrowed to.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OutingFilter {
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub status: Option<OutingStatus>,
+    pub supporter_id: Option<Uuid>,
+    pub participant_id: Option<Uuid>,
+}
+
+/// The organisation's outings, filtered, one page at a time (in creation order).
+pub async fn list(
+    db: &impl ConnectionTrait,
+    organisation_id: Uuid,
+    filter: OutingFilter,
+    page: PageRequest,
+) -> Result<Page<outings::Model>, DbErr> {
+    let mut select =
+        outings::Entity::find().filter(outings::Column::OrganisationId.eq(organisation_id));
+    if let Some(from) = filter.from {
+        select = select.filter(outings::Column::PlannedEnd.gt(from));
+    }
+    if let Some(to) = filter.to {
+        select = select.filter(outings::Column::PlannedStart.lt(to));
+    }
+    if let Some(status) = filter.status {
+        select = select.filter(outings::Column::Status.eq(status.as_str()));
+    }
+    if let Some(participant) = filter.participant_id {
+        select = select.filter(outings::Column::ParticipantId.eq(participant));
+    }
+    if let Some(supporter) = filter.supporter_id {
+        let theirs = Query::select()
+            .column(outing_members::Column::OutingId)
+            .from(outing_members::Entity)
+            .and_where(outing_members::Column::PersonId.eq(supporter))
+            .and_where(
+                outing_members::Column::Role.is_in([member_role::LEAD, member_role::TRAINEE]),
+            )
+            .to_owned();
+        select = select.filter(outings::Column::Id.in_subquery(theirs));
+    }
+    fetch_page(db, select, outings::Column::Id, page).await
+}
+
+/// The supporter's outings (as lead or trainee) that count towards weekly caps: planned starts in
+/// `[from, to)`, not cancelled, excluding `except` (the outing being replanned).
+pub async fn supporter_outings_between(
+    db: &impl ConnectionTrait,
+    supporter_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    except: Option<Uuid>,
+) -> Result<Vec<outings::Model>, DbErr> {
+    let theirs = Query::select()
+        .column(outing_members::Column::OutingId)
+        .from(outing_members::Entity)
+        .and_where(outing_members::Column::PersonId.eq(supporter_id))
+        .and_where(outing_members::Column::Role.is_in([member_role::LEAD, member_role::TRAINEE]))
+        .to_owned();
+    let mut select = outings::Entity::find()
+        .filter(outings::Column::Id.in_subquery(theirs))
+        .filter(outings::Column::PlannedStart.gte(from))
+        .filter(outings::Column::PlannedStart.lt(to))
+        .filter(outings::Column::Status.ne(OutingStatus::Cancelled.as_str()));
+    if let Some(except) = except {
+        select = select.filter(outings::Column::Id.ne(except));
+    }
+    select.all(db).await
+}
+
+/// Outings and planned minutes per supporter (lead or trainee) with planned starts in
+/// `[from, to)`, not cancelled: for the workload view, in one statement.
+pub async fn supporter_totals_between(
+    db: &impl ConnectionTrait,
+    organisation_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<HashMap<Uuid, (u32, i64)>, DbErr> {
+    let select = Query::select()
+        .column((outing_members::Entity, outing_members::Column::PersonId))
+        .column((outings::Entity, outings::Column::PlannedStart))
+        .column((outings::Entity, outings::Column::PlannedEnd))
+        .from(outing_members::Entity)
+        .inner_join(
+            outings::Entity,
+            Expr::col((outings::Entity, outings::Column::Id))
+                .equals((outing_members::Entity, outing_members::Column::OutingId)),
+        )
+        .and_where(
+            Expr::col((outings::Entity, outings::Column::OrganisationId)).eq(organisation_id),
+        )
+        .and_where(Expr::col((outings::Entity, outings::Column::PlannedStart)).gte(from))
+        .and_where(Expr::col((outings::Entity, outings::Column::PlannedStart)).lt(to))
+        .and_where(
+            Expr::col((outings::Entity, outings::Column::Status))
+                .ne(OutingStatus::Cancelled.as_str()),
+        )
+        .and_where(
+            Expr::col((outing_members::Entity, outing_members::Column::Role))
+                .is_in([member_role::LEAD, member_role::TRAINEE]),
+        )
+        .to_owned();
+    let mut totals: HashMap<Uuid, (u32, i64)> = HashMap::new();
+    for row in db.query_all(&select).await? {
+        let person: Uuid = row.try_get("", "person_id")?;
+        let start: DateTime<Utc> = row.try_get("", "planned_start")?;
+        let end: DateTime<Utc> = row.try_get("", "planned_end")?;
+        let entry = totals.entry(person).or_default();
+        entry.0 += 1;
+        entry.1 += (end - start).num_minutes();
+    }
+    Ok(totals)
+}
+
+pub struct NewCheckIn<'a> {
+    pub outing_id: Uuid,
+    pub person_id: Uuid,
+    pub kind: &'a str,
+    pub made_at: DateTime<Utc>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub note: &'a str,
+}
+
+pub async fn add_check_in(
+    db: &impl ConnectionTrait,
+    new: NewCheckIn<'_>,
+    now: DateTime<Utc>,
+) -> Result<check_ins::Model, DbErr> {
+    check_ins::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        outing_id: Set(new.outing_id),
+        person_id: Set(new.person_id),
+        kind: Set(new.kind.to_owned()),
+        made_at: Set(new.made_at),
+        received_at: Set(now),
+        latitude: Set(new.latitude),
+        longitude: Set(new.longitude),
+        note: Set(new.note.to_owned()),
+    }
+    .insert(db)
+    .await
+}
+
+/// The latest time a check-in of the outing was made, if any.
+pub async fn latest_check_in_at(
+    db: &impl ConnectionTrait,
+    outing_id: Uuid,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    let select = Query::select()
+        .expr_as(Func::max(Expr::col(check_ins::Column::MadeAt)), "latest")
+        .from(check_ins::Entity)
+        .and_where(check_ins::Column::OutingId.eq(outing_id))
+        .to_owned();
+    match db.query_one(&select).await? {
+        Some(row) => row.try_get("", "latest"),
+        None => Ok(None),
+    }
+}
+
+/// Check-ins of the outings, in the order they were made.
+pub async fn check_ins_of(
+    db: &impl ConnectionTrait,
+    outing_ids: &[Uuid],
+) -> Result<Vec<check_ins::Model>, DbErr> {
+    check_ins::Entity::find()
+        .filter(check_ins::Column::OutingId.is_in(outing_ids.iter().copied()))
+        .order_by_asc(check_ins::Column::MadeAt)
+        .order_by_asc(check_ins::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Outings whose watchdog look is due, locked (other watchdogs skip them on PostgreSQL).
+pub async fn lock_due_watches(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<outings::Model>, DbErr> {
+    outings::Entity::find()
+        .filter(outings::Column::WatchAt.lte(now))
+        .order_by_asc(outings::Column::WatchAt)
+        .limit(limit)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .all(db)
+        .await
+}
+
+/// Open alerts whose next escalation is due, locked (other watchdogs skip them).
+pub async fn lock_due_escalations(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<alerts::Model>, DbErr> {
+    alerts::Entity::find()
+        .filter(alerts::Column::EscalateAt.lte(now))
+        .filter(alerts::Column::Status.eq(AlertStatus::Open.as_str()))
+        .order_by_asc(alerts::Column::EscalateAt)
+        .limit(limit)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .all(db)
+        .await
+}
+
+pub async fn insert_alert(
+    db: &impl ConnectionTrait,
+    alert: alerts::Model,
+) -> Result<alerts::Model, DbErr> {
+    alerts::ActiveModel::from(alert).insert(db).await
+}
+
+pub async fn save_alert(
+    db: &impl ConnectionTrait,
+    alert: alerts::Model,
+) -> Result<alerts::Model, DbErr> {
+    alerts::ActiveModel::from(alert)
+        .reset_all()
+        .update(db)
+        .await
+}
+
+pub async fn find_alerts(
+    db: &impl ConnectionTrait,
+    ids: &[Uuid],
+) -> Result<Vec<alerts::Model>, DbErr> {
+    alerts::Entity::find()
+        .filter(alerts::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(alerts::Column::Id)
+        .all(db)
+        .await
+}
+
+/// Takes ownership of an open alert unless someone already has: the first acknowledgement wins.
+pub async fn acknowledge(
+    db: &impl ConnectionTrait,
+    alert_id: Uuid,
+    owner_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let result = alerts::Entity::update_many()
+        .col_expr(
+            alerts::Column::Status,
+            Expr::value(AlertStatus::Acknowledged.as_str()),
+        )
+        .col_expr(alerts::Column::OwnerId, Expr::value(owner_id))
+        .col_expr(alerts::Column::AcknowledgedAt, Expr::value(now))
+        .col_expr(
+            alerts::Column::EscalateAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(alerts::Column::Id.eq(alert_id))
+        .filter(alerts::Column::Status.eq(AlertStatus::Open.as_str()))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Alerts of the outings, oldest first.
+pub async fn alerts_of_outings(
+    db: &impl ConnectionTrait,
+    outing_ids: &[Uuid],
+) -> Result<Vec<alerts::Model>, DbErr> {
+    alerts::Entity::find()
+        .filter(alerts::Column::OutingId.is_in(outing_ids.iter().copied()))
+        .order_by_asc(alerts::Column::Id)
+        .all(db)
+        .await
+}
+
+/// The organisation's alerts, optionally of one status, one page at a time.
+pub async fn list_alerts(
+    db: &impl ConnectionTrait,
+    organisation_id: Uuid,
+    status: Option<AlertStatus>,
+    page: PageRequest,
+) -> Result<Page<alerts::Model>, DbErr> {
+    let mut select =
+        alerts::Entity::find().filter(alerts::Column::OrganisationId.eq(organisation_id));
+    if let Some(status) = status {
+        select = select.filter(alerts::Column::Status.eq(status.as_str()));
+    }
+    fetch_page(db, select, alerts::Column::Id, page).await
+}
+
+/// The coordinators on duty in the organisation.
+pub async fn on_duty_in(
+    db: &impl ConnectionTrait,
+    organisation_id: Uuid,
+) -> Result<Vec<Uuid>, DbErr> {
+    Ok(on_duty::Entity::find()
+        .filter(on_duty::Column::OrganisationId.eq(organisation_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| row.person_id)
+        .collect())
+}
+
+pub async fn on_duty_of(
+    db: &impl ConnectionTrait,
+    person_ids: &[Uuid],
+) -> Result<Vec<on_duty::Model>, DbErr> {
+    on_duty::Entity::find()
+        .filter(on_duty::Column::PersonId.is_in(person_ids.iter().copied()))
+        .all(db)
+        .await
+}
+
+/// Puts the coordinator on duty or takes them off.
+pub async fn set_on_duty(
+    db: &impl ConnectionTrait,
+    person_id: Uuid,
+    organisation_id: Uuid,
+    on: bool,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let existing = on_duty::Entity::find_by_id(person_id).one(db).await?;
+    match (existing, on) {
+        (None, true) => {
+            on_duty::ActiveModel {
+                person_id: Set(person_id),
+                organisation_id: Set(organisation_id),
+                since: Set(now),
+            }
+            .insert(db)
+            .await?;
+        }
+        (Some(row), false) => {
+            on_duty::Entity::delete_by_id(row.person_id)
+                .exec(db)
+                .await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}

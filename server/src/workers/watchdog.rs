@@ -1,0 +1,50 @@
+//! The safety watchdog's loop: every tick it takes what fell due (check-in prompts, missed
+//! check-ins, overdue outings, alert escalations) through `tomoni_schema::safety::watchdog_tick`,
+//! then wakes the push dispatcher. The rules and the writes live in the schema crate; this file
+//! only decides when to call them.
+
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+use tomoni_schema::api::EventBus;
+use tomoni_schema::api::events::DomainEvent;
+use tomoni_schema::domain::clock::SharedClock;
+
+#[derive(Clone, Debug)]
+pub struct WatchdogConfig {
+    pub tick: Duration,
+    pub batch: u64,
+}
+
+/// Runs ticks until `stop` turns true. A tick that found work is followed at once by another
+/// (catching up after downtime is quick); an idle one waits for the next tick.
+pub async fn run(
+    db: DatabaseConnection,
+    clock: SharedClock,
+    events: EventBus,
+    config: WatchdogConfig,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    loop {
+        let busy = match tomoni_schema::safety::watchdog_tick(&db, clock.now(), config.batch).await
+        {
+            Ok(report) if report.did_work() => {
+                tracing::debug!(?report, "watchdog tick");
+                events.publish(DomainEvent::NotificationsQueued);
+                true
+            }
+            Ok(_) => false,
+            Err(err) => {
+                tracing::warn!(error = %err, "watchdog tick failed; retrying at the next tick");
+                false
+            }
+        };
+        if busy && !*stop.borrow() {
+            continue;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(config.tick) => {}
+            _ = stop.wait_for(|stop| *stop) => return,
+        }
+    }
+}
