@@ -8,6 +8,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::api::events::DomainEvent;
 use crate::domain::outings::{
     AlertReason, AlertStatus, AlertTier, OutingAction, OutingStatus, Watch, WatchAction, WatchStep,
     transition,
@@ -168,12 +169,13 @@ pub async fn raise_alert(
     Ok(alert)
 }
 
-/// What one tick did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// What one tick did, and the events to publish once it is committed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TickReport {
     pub prompts: usize,
     pub alerts_raised: usize,
     pub escalations: usize,
+    pub events: Vec<DomainEvent>,
 }
 
 impl TickReport {
@@ -232,6 +234,10 @@ pub async fn watchdog_tick(
             }
         }
         apply_watch(&mut outing, Some(after));
+        report.events.push(DomainEvent::OutingChanged {
+            organisation_id: outing.organisation_id,
+            outing_id: outing.id,
+        });
         store::outings::save(&txn, outing, now).await?;
     }
     let due = store::outings::lock_due_escalations(&txn, now, batch).await?;
@@ -262,11 +268,21 @@ pub async fn watchdog_tick(
             now,
         )
         .await?;
+        report.events.push(alert_changed(&alert));
         store::outings::save_alert(&txn, alert).await?;
         report.escalations += 1;
     }
     txn.commit().await?;
     Ok(report)
+}
+
+/// The event for subscribers when an alert changes.
+pub fn alert_changed(alert: &alerts::Model) -> DomainEvent {
+    DomainEvent::AlertChanged {
+        organisation_id: alert.organisation_id,
+        alert_id: alert.id,
+        outing_id: alert.outing_id,
+    }
 }
 
 /// "Check-in due" to everyone on the outing.

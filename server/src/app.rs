@@ -59,6 +59,8 @@ pub struct Application {
     dispatcher_loops: usize,
     events: EventBus,
     clock: SharedClock,
+    /// PostgreSQL's URL, to relay events between servers (none on SQLite: one server only).
+    relay_url: Option<String>,
     /// The safety watchdog's settings, when it runs in this process.
     watchdog: Option<crate::workers::watchdog::WatchdogConfig>,
 }
@@ -112,6 +114,8 @@ impl Application {
                 settings.listen
             )
         })?;
+        let relay_url = (db.get_database_backend() == sea_orm::DatabaseBackend::Postgres)
+            .then(|| settings.database_url());
         Ok(Self {
             listener,
             router,
@@ -125,6 +129,7 @@ impl Application {
             },
             events,
             clock,
+            relay_url,
             watchdog: settings
                 .safety
                 .watchdog
@@ -162,6 +167,14 @@ impl Application {
         let mut workers: Vec<_> = (0..self.dispatcher_loops)
             .map(|_| tokio::spawn(self.dispatcher.clone().run(stop_rx.clone(), wake.clone())))
             .collect();
+        if let Some(url) = self.relay_url.clone() {
+            let (db, events, stop) = (self.db.clone(), self.events.clone(), stop_rx.clone());
+            workers.push(tokio::spawn(async move {
+                if let Err(err) = crate::workers::events_bridge::run(url, db, events, stop).await {
+                    tracing::error!(error = %err, "cannot relay events between servers");
+                }
+            }));
+        }
         if let Some(config) = self.watchdog.clone() {
             workers.push(tokio::spawn(crate::workers::watchdog::run(
                 self.db.clone(),
@@ -208,7 +221,12 @@ async fn wake_on_new_notifications(events: EventBus, wake: Arc<tokio::sync::Noti
     let mut receiver = events.subscribe();
     loop {
         match receiver.recv().await {
-            Ok(tomoni_schema::api::events::DomainEvent::NotificationsQueued) => wake.notify_one(),
+            Ok(envelope)
+                if envelope.event
+                    == tomoni_schema::api::events::DomainEvent::NotificationsQueued =>
+            {
+                wake.notify_one()
+            }
             Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
         }

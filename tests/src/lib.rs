@@ -408,6 +408,48 @@ impl TestApp {
     }
 }
 
+/// A second server on the test app's database (same settings, same clock, its own port), as a
+/// deployment runs several. Stops when dropped.
+pub struct SecondInstance {
+    pub address: SocketAddr,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+pub async fn spawn_second_instance(app: &TestApp) -> SecondInstance {
+    let mut settings = app.settings.clone();
+    settings.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    let application = Application::build(&settings, Arc::new(app.clock.clone()))
+        .await
+        .expect("build the second instance");
+    let address = application.local_addr().expect("local address");
+    let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel();
+    let server = tokio::spawn(async move {
+        application
+            .run(async {
+                let _ = shutdown_rx.await;
+            })
+            .await
+            .expect("second instance ran");
+    });
+    SecondInstance {
+        address,
+        shutdown: Some(shutdown_tx),
+        server: Some(server),
+    }
+}
+
+impl Drop for SecondInstance {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+    }
+}
+
 /// Another dispatcher on the test app's database, as a second server would run one.
 pub async fn spawn_second_dispatcher(app: &TestApp) -> Arc<Dispatcher> {
     let db = Database::connect(app.settings.database_url())

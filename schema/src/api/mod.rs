@@ -9,7 +9,7 @@ mod loaders;
 mod lookup;
 mod matches;
 mod mutation;
-mod outings;
+pub(crate) mod outings;
 mod pagination;
 mod push;
 mod query;

@@ -1198,8 +1198,10 @@ impl OutingMutation {
             None,
         )
         .await?;
+        let changed = outing_changed(&outing);
         let object = outing_object(&txn, outing).await?;
         txn.commit().await?;
+        state.events.publish(changed);
         if planned {
             state.events.publish(DomainEvent::NotificationsQueued);
         }
@@ -1455,9 +1457,12 @@ impl OutingMutation {
         )
         .await?;
         let outing = store::outings::save(&txn, outing, now).await?;
+        let changed = outing_changed(&outing);
         let object = outing_object(&txn, outing).await?;
         txn.commit().await?;
-        if alert.is_some() {
+        state.events.publish(changed);
+        if let Some(alert) = &alert {
+            state.events.publish(safety::alert_changed(alert));
             state.events.publish(DomainEvent::NotificationsQueued);
         }
         Ok(CheckInPayload {
@@ -1524,6 +1529,9 @@ impl OutingMutation {
         }
         let alerts = store::outings::find_alerts(&txn, &ids).await?;
         txn.commit().await?;
+        for alert in &alerts {
+            state.events.publish(safety::alert_changed(alert));
+        }
         Ok(AcknowledgeAlertsPayload {
             alerts: alerts.into_iter().map(|row| Alert { row }).collect(),
         })
@@ -1584,6 +1592,7 @@ impl OutingMutation {
         )
         .await?;
         txn.commit().await?;
+        state.events.publish(safety::alert_changed(&alert));
         Ok(ResolveAlertPayload {
             alert: Alert { row: alert },
         })
@@ -1760,12 +1769,75 @@ async fn lifecycle(
         None,
     )
     .await?;
+    let changed = outing_changed(&outing);
     let object = outing_object(&txn, outing).await?;
     txn.commit().await?;
+    state.events.publish(changed);
     if queued {
         state.events.publish(DomainEvent::NotificationsQueued);
     }
     Ok(OutingPayload { outing: object })
+}
+
+/// What `outingEvents` sends: the outing as it now is, and the alert when one changed.
+#[derive(SimpleObject)]
+pub struct OutingEvent {
+    pub outing: Outing,
+    pub alert: Option<Alert>,
+}
+
+/// The viewer may follow the outing (its people and coordinators); NOT_FOUND otherwise.
+pub(crate) async fn ensure_may_watch_outing(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    outing_id: Uuid,
+) -> ApiResult<()> {
+    visible_outing(db, viewer, outing_id, false)
+        .await
+        .map(|_| ())
+}
+
+/// The event for one change, loaded fresh and checked against the viewer again.
+pub(crate) async fn outing_event(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    outing_id: Uuid,
+    alert_id: Option<Uuid>,
+) -> ApiResult<OutingEvent> {
+    let (row, _) = visible_outing(db, viewer, outing_id, false).await?;
+    let alert = match alert_id {
+        Some(id) => store::outings::find_alerts(db, &[id]).await?.pop(),
+        None => None,
+    };
+    Ok(OutingEvent {
+        outing: outing_object(db, row).await?,
+        alert: alert.map(|row| Alert { row }),
+    })
+}
+
+/// An alert of the coordinator's organisation, as it now is.
+pub(crate) async fn alert_for(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    alert_id: Uuid,
+) -> ApiResult<Option<Alert>> {
+    if !viewer.is_coordinator() {
+        return Err(ApiError::Forbidden {
+            reason: "only coordinators follow alerts",
+        });
+    }
+    Ok(store::outings::find_alerts(db, &[alert_id])
+        .await?
+        .pop()
+        .filter(|alert| alert.organisation_id == viewer.organisation_id)
+        .map(|row| Alert { row }))
+}
+
+fn outing_changed(outing: &outings::Model) -> DomainEvent {
+    DomainEvent::OutingChanged {
+        organisation_id: outing.organisation_id,
+        outing_id: outing.id,
+    }
 }
 
 /// Who is on duty, for `Person.isOnDuty`.

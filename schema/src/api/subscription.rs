@@ -7,11 +7,12 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
-use super::context::{state, viewer};
+use super::context::{ApiState, state, viewer};
 use super::error::{ApiError, ApiResult};
 use super::events::DomainEvent;
 use super::inputs::parse_id;
 use super::lookup::visible_person;
+use super::outings::{self, Alert, OutingEvent};
 use super::types::{Device, DeviceEvent, DeviceEventKind};
 use crate::domain::access::Viewer;
 use crate::store;
@@ -32,33 +33,121 @@ impl SubscriptionRoot {
         let state = state(ctx)?;
         ensure_may_watch_devices(&state.db, &viewer, person_id).await?;
         let db = state.db.clone();
-        let receiver = state.events.subscribe();
-        Ok(async_graphql::futures_util::stream::unfold(
-            Some(receiver),
-            move |receiver| {
-                let db = db.clone();
-                async move {
-                    let mut receiver = receiver?;
-                    loop {
-                        let event = match receiver.recv().await {
-                            Ok(event) => event,
-                            // Missed events are not replayed: the client re-reads the list.
-                            Err(RecvError::Lagged(_)) => continue,
-                            Err(RecvError::Closed) => return None,
-                        };
-                        let Some((kind, device_id)) = device_event_of(event, person_id) else {
-                            continue;
-                        };
-                        match next_device_event(&db, &viewer, person_id, kind, device_id).await {
-                            Ok(Some(event)) => return Some((Ok(event), Some(receiver))),
-                            Ok(None) => continue,
-                            // After an error (e.g. the viewer's device was revoked) the stream ends.
-                            Err(err) => return Some((Err(err), None)),
-                        }
-                    }
+        Ok(events_of(state, move |event| {
+            let db = db.clone();
+            async move {
+                let Some((kind, device_id)) = device_event_of(event, person_id) else {
+                    return Ok(None);
+                };
+                next_device_event(&db, &viewer, person_id, kind, device_id).await
+            }
+        }))
+    }
+
+    /// An outing as it happens: each check-in, lifecycle step and alert sends the outing as it now
+    /// is (and the alert, for alert changes). Its people and the organisation's coordinators; the
+    /// viewer's access is checked again at every event.
+    async fn outing_events(
+        &self,
+        ctx: &Context<'_>,
+        outing_id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = ApiResult<OutingEvent>> + use<>> {
+        let viewer = viewer(ctx)?;
+        let outing_id = parse_id(&outing_id, "outingId")?;
+        let state = state(ctx)?;
+        outings::ensure_may_watch_outing(&state.db, &viewer, outing_id).await?;
+        let db = state.db.clone();
+        Ok(events_of(state, move |event| {
+            let db = db.clone();
+            async move {
+                let alert_id = match event {
+                    DomainEvent::OutingChanged { outing_id: id, .. } if id == outing_id => None,
+                    DomainEvent::AlertChanged {
+                        outing_id: id,
+                        alert_id,
+                        ..
+                    } if id == outing_id => Some(alert_id),
+                    _ => return Ok(None),
+                };
+                ensure_device_active(&db, &viewer).await?;
+                outings::outing_event(&db, &viewer, outing_id, alert_id)
+                    .await
+                    .map(Some)
+            }
+        }))
+    }
+
+    /// The organisation's alerts as they are raised, climb a tier, are acknowledged or resolved.
+    /// Coordinators.
+    async fn alerts(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = ApiResult<Alert>> + use<>> {
+        let viewer = viewer(ctx)?;
+        if !viewer.is_coordinator() {
+            return Err(ApiError::Forbidden {
+                reason: "only coordinators follow alerts",
+            }
+            .into());
+        }
+        let state = state(ctx)?;
+        let db = state.db.clone();
+        Ok(events_of(state, move |event| {
+            let db = db.clone();
+            async move {
+                let DomainEvent::AlertChanged {
+                    organisation_id,
+                    alert_id,
+                    ..
+                } = event
+                else {
+                    return Ok(None);
+                };
+                if organisation_id != viewer.organisation_id {
+                    return Ok(None);
                 }
-            },
-        ))
+                ensure_device_active(&db, &viewer).await?;
+                outings::alert_for(&db, &viewer, alert_id).await
+            }
+        }))
+    }
+}
+
+/// A stream of what `next` makes of each event of this server's bus (`None`: not for this
+/// subscriber). After an error (e.g. the viewer's device was revoked) the stream ends. Missed
+/// events are not replayed: a subscriber that fell behind re-reads the current state.
+fn events_of<T, F, Fut>(
+    state: &ApiState,
+    next: F,
+) -> impl Stream<Item = ApiResult<T>> + use<T, F, Fut>
+where
+    T: Send + 'static,
+    F: Fn(DomainEvent) -> Fut + Send + 'static,
+    Fut: Future<Output = ApiResult<Option<T>>> + Send,
+{
+    let receiver = state.events.subscribe();
+    async_graphql::futures_util::stream::unfold(Some((receiver, next)), |current| async move {
+        let (mut receiver, next) = current?;
+        loop {
+            let event = match receiver.recv().await {
+                Ok(envelope) => envelope.event,
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => return None,
+            };
+            match next(event).await {
+                Ok(Some(item)) => return Some((Ok(item), Some((receiver, next)))),
+                Ok(None) => continue,
+                Err(err) => return Some((Err(err), None)),
+            }
+        }
+    })
+}
+
+async fn ensure_device_active(db: &DatabaseConnection, viewer: &Viewer) -> ApiResult<()> {
+    if store::devices::is_active(db, viewer.device_id).await? {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthenticated)
     }
 }
 
@@ -99,9 +188,7 @@ async fn next_device_event(
     kind: DeviceEventKind,
     device_id: Uuid,
 ) -> ApiResult<Option<DeviceEvent>> {
-    if !store::devices::is_active(db, viewer.device_id).await? {
-        return Err(ApiError::Unauthenticated);
-    }
+    ensure_device_active(db, viewer).await?;
     ensure_may_watch_devices(db, viewer, person_id).await?;
     let device = store::devices::find(db, device_id).await?;
     Ok(device.map(|device| DeviceEvent {

@@ -3,6 +3,7 @@
 //! at-least-once delivery allows).
 
 pub mod dispatcher;
+pub mod events_bridge;
 pub mod metrics;
 pub mod program;
 pub mod watchdog;

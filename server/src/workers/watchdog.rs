@@ -29,7 +29,15 @@ pub async fn run(
         let busy = match tomoni_schema::safety::watchdog_tick(&db, clock.now(), config.batch).await
         {
             Ok(report) if report.did_work() => {
-                tracing::debug!(?report, "watchdog tick");
+                tracing::debug!(
+                    prompts = report.prompts,
+                    alerts_raised = report.alerts_raised,
+                    escalations = report.escalations,
+                    "watchdog tick"
+                );
+                for event in report.events {
+                    events.publish(event);
+                }
                 events.publish(DomainEvent::NotificationsQueued);
                 true
             }

@@ -6,7 +6,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tomoni_tests::{TestApp, spawn_app};
+use tomoni_tests::{Backend, TestApp, backend, spawn_app, spawn_app_with, spawn_second_instance};
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -14,7 +14,11 @@ type Socket =
 const DEVICE_EVENTS: &str = "subscription($personId: ID!) { deviceEvents(personId: $personId) { kind personId device { id label } } }";
 
 async fn connect(app: &TestApp, protocol: &str) -> Socket {
-    let mut request = format!("ws://{}/graphql/ws", app.address)
+    connect_to(app.address, protocol).await
+}
+
+async fn connect_to(address: std::net::SocketAddr, protocol: &str) -> Socket {
+    let mut request = format!("ws://{address}/graphql/ws")
         .into_client_request()
         .unwrap();
     request
@@ -171,15 +175,7 @@ async fn anonymous_and_unauthorised_subscriptions_get_codes() {
         ),
     ] {
         let mut socket = subscribe_device_events(&app, payload, &person).await;
-        let message = next_message(&mut socket, Duration::from_secs(10))
-            .await
-            .unwrap();
-        let errors = if message["type"] == "error" {
-            &message["payload"]
-        } else {
-            &message["payload"]["errors"]
-        };
-        assert_eq!(errors[0]["extensions"]["code"], code, "{message}");
+        assert_eq!(refusal_code(&mut socket).await, code);
     }
 }
 
@@ -228,4 +224,168 @@ async fn a_revoked_viewer_stops_receiving_at_the_next_event() {
         .await
         .expect("complete");
     assert_eq!(end["type"], "complete");
+}
+
+/// Subscribes (graphql-transport-ws, id "1") on the server at `address` as the token's holder.
+async fn subscribe_at(
+    address: std::net::SocketAddr,
+    token: &str,
+    query: &str,
+    variables: Value,
+) -> Socket {
+    let mut socket = connect_to(address, "graphql-transport-ws").await;
+    send(
+        &mut socket,
+        json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }),
+    )
+    .await;
+    let ack = next_message(&mut socket, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(ack["type"], "connection_ack");
+    send(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": variables } }),
+    )
+    .await;
+    socket
+}
+
+/// Repeats `act` until the socket delivers an event (a subscription, and on PostgreSQL the relay
+/// between servers, start asynchronously with no acknowledgement). Bounded.
+async fn event_after<F, Fut>(socket: &mut Socket, mut act: F) -> Value
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for _ in 0..40 {
+        act().await;
+        if let Some(message) = next_message(socket, Duration::from_millis(250)).await {
+            return message;
+        }
+    }
+    panic!("no subscription event arrived");
+}
+
+/// On PostgreSQL the subscribers sit on a second server and the changes happen on the first
+/// (events cross between servers); on SQLite, the embedded single-server store, both are on the
+/// one server.
+#[tokio::test]
+async fn outing_events_and_alerts_stream_live_and_across_servers_on_postgresql() {
+    let app = spawn_app_with(|settings| {
+        settings.push.dispatcher = false;
+        settings.safety.watchdog = false;
+        settings.limits.redeem_attempts_per_minute = 100;
+    })
+    .await;
+    let (_, coordinator) = app.organisation_with_coordinator("Hospital").await;
+    let curriculum = app.curriculum(&coordinator).await;
+    let lead = app.lead_supporter(&coordinator, &curriculum, "Ken").await;
+    let participant = app
+        .create_person(&coordinator, "PARTICIPANT", "Haruka")
+        .await;
+    let (lead_token, _) = app.pair(&coordinator, &lead).await;
+    let (participant_token, _) = app.pair(&coordinator, &participant).await;
+    let planned = app
+        .plan_outing(&coordinator, &participant, &lead, 1, 120)
+        .await;
+    let outing = planned.data()["planOuting"]["outing"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.clock.advance(chrono::Duration::minutes(1));
+    app.outing_step(&lead_token, "startOuting", json!({ "outingId": outing }))
+        .await
+        .data();
+
+    let second = spawn_second_instance(&app).await;
+    let subscribers_at = if backend() == Backend::Postgres {
+        second.address
+    } else {
+        app.address
+    };
+    let check_in =
+        "mutation($input: CheckInInput!) { checkIn(input: $input) { checkIn { kind } } }";
+
+    // The participant follows their outing; the supporter's check-ins arrive.
+    let mut outing_socket = subscribe_at(
+        subscribers_at,
+        &participant_token,
+        "subscription($id: ID!) { outingEvents(outingId: $id) { outing { id status latestCheckIn { kind } } alert { reason } } }",
+        json!({ "id": outing }),
+    )
+    .await;
+    let event = event_after(&mut outing_socket, || async {
+        app.graphql(
+            Some(&lead_token),
+            check_in,
+            json!({ "input": { "outingId": outing, "kind": "OK" } }),
+        )
+        .await
+        .data();
+    })
+    .await;
+    assert_eq!(event["type"], "next", "{event}");
+    let data = &event["payload"]["data"]["outingEvents"];
+    assert_eq!(data["outing"]["id"], outing.as_str());
+    assert_eq!(data["outing"]["latestCheckIn"]["kind"], "OK");
+
+    // A coordinator follows the organisation's alerts.
+    let mut alert_socket = subscribe_at(
+        subscribers_at,
+        &coordinator,
+        "subscription { alerts { id reason tier status outingId } }",
+        json!({}),
+    )
+    .await;
+    let event = event_after(&mut alert_socket, || async {
+        app.graphql(
+            Some(&lead_token),
+            check_in,
+            json!({ "input": { "outingId": outing, "kind": "NEED_HELP" } }),
+        )
+        .await
+        .data();
+    })
+    .await;
+    let alert = &event["payload"]["data"]["alerts"];
+    assert_eq!(alert["reason"], "NEED_HELP", "{event}");
+    assert_eq!(alert["outingId"], outing.as_str());
+
+    // Someone not on the outing cannot follow it; a supporter cannot follow alerts.
+    let outsider = app
+        .create_person(&coordinator, "PARTICIPANT", "Other")
+        .await;
+    let (outsider_token, _) = app.pair(&coordinator, &outsider).await;
+    let mut refused = subscribe_at(
+        subscribers_at,
+        &outsider_token,
+        "subscription($id: ID!) { outingEvents(outingId: $id) { outing { id } } }",
+        json!({ "id": outing }),
+    )
+    .await;
+    assert_eq!(refusal_code(&mut refused).await, "NOT_FOUND");
+    let mut refused = subscribe_at(
+        subscribers_at,
+        &lead_token,
+        "subscription { alerts { id } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(refusal_code(&mut refused).await, "FORBIDDEN");
+}
+
+/// The code of the error a refused subscription answers with (as `error`, or as `next` with
+/// errors, depending on where it was refused).
+async fn refusal_code(socket: &mut Socket) -> String {
+    let message = next_message(socket, Duration::from_secs(10)).await.unwrap();
+    let errors = if message["type"] == "error" {
+        &message["payload"]
+    } else {
+        &message["payload"]["errors"]
+    };
+    errors[0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no code in {message}"))
+        .to_owned()
 }

@@ -1,0 +1,69 @@
+//! Relays domain events between servers that share one PostgreSQL database, so that a subscriber
+//! connected to one instance sees a check-in or an alert handled by another: each server NOTIFYs
+//! its own events on one channel and LISTENs for the others'. Events carry ids only (never names or
+//! places), and every receiving subscription loads the current state and re-checks access itself.
+
+use sea_orm::sqlx::postgres::PgListener;
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast::error::RecvError;
+use tomoni_schema::api::EventBus;
+use tomoni_schema::api::events::DomainEvent;
+use uuid::Uuid;
+
+const CHANNEL: &str = "tomoni_events";
+
+#[derive(Serialize, Deserialize)]
+struct Relayed {
+    /// The server that published it, so that it ignores its own notifications.
+    from: Uuid,
+    event: DomainEvent,
+}
+
+/// Starts relaying until `stop` turns true. Returns an error when it cannot listen at all.
+pub async fn run(
+    database_url: String,
+    db: DatabaseConnection,
+    events: EventBus,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let me = Uuid::now_v7();
+    let mut listener = PgListener::connect(&database_url).await?;
+    listener.listen(CHANNEL).await?;
+    let mut local = events.subscribe();
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return Ok(()),
+            received = local.recv() => match received {
+                Ok(envelope) if !envelope.from_elsewhere && envelope.event.is_shared() => {
+                    let payload = serde_json::to_string(&Relayed { from: me, event: envelope.event })?;
+                    if let Err(err) = db
+                        .execute_raw(Statement::from_sql_and_values(
+                            DatabaseBackend::Postgres,
+                            "SELECT pg_notify($1, $2)",
+                            [CHANNEL.into(), payload.into()],
+                        ))
+                        .await
+                    {
+                        tracing::warn!(error = %err, "could not relay an event to the other servers");
+                    }
+                }
+                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return Ok(()),
+            },
+            // sqlx reconnects by itself; notifications sent while it was away are lost, and
+            // subscribers re-read the current state when they next hear of a change.
+            notification = listener.recv() => match notification {
+                Ok(notification) => match serde_json::from_str::<Relayed>(notification.payload()) {
+                    Ok(relayed) if relayed.from != me => events.publish_from_elsewhere(relayed.event),
+                    Ok(_) => {}
+                    Err(err) => tracing::warn!(error = %err, "ignored a malformed relayed event"),
+                },
+                Err(err) => {
+                    tracing::warn!(error = %err, "event relay lost its connection; reconnecting");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                }
+            },
+        }
+    }
+}
