@@ -616,7 +616,7 @@ async fn withdraw_reminders(db: &impl ConnectionTrait, outing: &outings::Model) 
 }
 
 /// The week (Monday to Monday, in the organisation's zone) an instant falls in.
-fn week_of(at: DateTime<Utc>, zone: chrono_tz::Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+pub(crate) fn week_of(at: DateTime<Utc>, zone: chrono_tz::Tz) -> (DateTime<Utc>, DateTime<Utc>) {
     let local = at.with_timezone(&zone).date_naive();
     let monday = local - chrono::Days::new(u64::from(local.weekday().num_days_from_monday()));
     let start = monday

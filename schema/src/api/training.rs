@@ -617,6 +617,16 @@ pub struct SupporterWorkload {
     /// How close the supporter is to their match capacity.
     match_limit: LimitState,
     is_on_break: bool,
+    /// Outings accompanied (as lead or trainee, not cancelled) that started in the last 30 days.
+    outings_last_30_days: u32,
+    /// Their planned minutes together.
+    accompanied_minutes_last_30_days: i64,
+    /// Outings planned this week (Monday to Sunday, the organisation's time zone) against the cap.
+    outings_this_week: u32,
+    weekly_outing_limit: LimitState,
+    /// Planned minutes this week against the weekly hours cap.
+    accompanied_minutes_this_week: i64,
+    weekly_hours_limit: LimitState,
     last_supervision_on: Option<NaiveDate>,
     needs_supervision_follow_up: bool,
     /// A limit is near or reached, follow-up is overdue, or supervision follow-up is needed.
@@ -787,14 +797,45 @@ impl TrainingQuery {
         ensure_coordinator(&viewer, "only coordinators see the workload view")?;
         page_request(first, after.as_deref())?;
         let state = state(ctx)?;
-        let snapshots = snapshots(&state.db, viewer.organisation_id, state.clock.now()).await?;
+        let now = state.clock.now();
+        let snapshots = snapshots(&state.db, viewer.organisation_id, now).await?;
         let ids: Vec<Uuid> = snapshots.iter().map(|s| s.person.id).collect();
         let last = store::training::last_supervision_of(&state.db, &ids).await?;
+        let month = store::outings::supporter_totals_between(
+            &state.db,
+            viewer.organisation_id,
+            now - chrono::Duration::days(30),
+            now,
+        )
+        .await?;
+        let organisation = store::organisations::find(&state.db, viewer.organisation_id)
+            .await?
+            .ok_or_else(|| ApiError::internal("organisation vanished"))?;
+        let (week_start, week_end) = super::outings::week_of(now, zone_of(&organisation.time_zone));
+        let week = store::outings::supporter_totals_between(
+            &state.db,
+            viewer.organisation_id,
+            week_start,
+            week_end,
+        )
+        .await?;
+        let settings = store::program::settings(&state.db, viewer.organisation_id).await?;
         let mut items = Vec::new();
         for snapshot in snapshots {
             let match_limit =
                 matching_rules::limit_state(snapshot.load.places_taken(), snapshot.capacity);
+            let (month_outings, month_minutes) =
+                month.get(&snapshot.person.id).copied().unwrap_or_default();
+            let (week_outings, week_minutes) =
+                week.get(&snapshot.person.id).copied().unwrap_or_default();
+            let weekly_outing_limit =
+                matching_rules::limit_state(week_outings, settings.weekly_outing_cap);
+            let week_hours = u32::try_from(week_minutes.div_euclid(60)).unwrap_or(u32::MAX);
+            let weekly_hours_limit =
+                matching_rules::hours_limit_state(week_hours, settings.weekly_hours_cap);
             let attention = match_limit != DomainLimitState::Ok
+                || weekly_outing_limit != DomainLimitState::Ok
+                || weekly_hours_limit != DomainLimitState::Ok
                 || snapshot.capabilities.follow_up_overdue()
                 || snapshot.needs_supervision_follow_up;
             if needs_attention.is_some_and(|wanted| wanted != attention) {
@@ -812,6 +853,12 @@ impl TrainingQuery {
                     match_capacity: snapshot.capacity,
                     match_limit: match_limit.into(),
                     is_on_break: snapshot.is_on_break,
+                    outings_last_30_days: month_outings,
+                    accompanied_minutes_last_30_days: month_minutes,
+                    outings_this_week: week_outings,
+                    weekly_outing_limit: weekly_outing_limit.into(),
+                    accompanied_minutes_this_week: week_minutes,
+                    weekly_hours_limit: weekly_hours_limit.into(),
                     last_supervision_on: last.get(&snapshot.person.id).map(|s| s.held_on),
                     needs_supervision_follow_up: snapshot.needs_supervision_follow_up,
                     needs_attention: attention,

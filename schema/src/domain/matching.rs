@@ -192,6 +192,17 @@ pub fn limit_state(used: u32, limit: u32) -> LimitState {
     }
 }
 
+/// Hours against an hours cap: near within 20 % of it.
+pub fn hours_limit_state(hours: u32, cap: u32) -> LimitState {
+    if hours >= cap {
+        LimitState::Reached
+    } else if hours * 5 >= cap * 4 {
+        LimitState::Near
+    } else {
+        LimitState::Ok
+    }
+}
+
 /// The organisation's program settings, with the defaults for an organisation that set none.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProgramSettings {
@@ -504,6 +515,9 @@ mod tests {
         assert_eq!(limit_state(2, 3), LimitState::Near);
         assert_eq!(limit_state(3, 3), LimitState::Reached);
         assert_eq!(limit_state(5, 3), LimitState::Reached);
+        assert_eq!(hours_limit_state(9, 12), LimitState::Ok);
+        assert_eq!(hours_limit_state(10, 12), LimitState::Near);
+        assert_eq!(hours_limit_state(12, 12), LimitState::Reached);
     }
 
     fn tags(values: &[&str]) -> Vec<String> {

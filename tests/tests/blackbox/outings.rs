@@ -173,6 +173,24 @@ async fn an_outing_is_planned_reminded_started_checked_extended_and_completed() 
     );
     assert!(checked.data()["checkIn"]["alert"].is_null());
 
+    // The workload view counts it for the lead.
+    let workload = app
+        .graphql(
+            Some(&w.coordinator),
+            "{ workload { nodes { supporter { id } outingsLast30Days accompaniedMinutesLast30Days } } }",
+            json!({}),
+        )
+        .await;
+    let row = workload.data()["workload"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|node| node["supporter"]["id"] == w.lead.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(row["outingsLast30Days"], 1);
+    assert_eq!(row["accompaniedMinutesLast30Days"], 120);
+
     // Extensions: bounded per step, audited.
     app.outing_step(
         &w.lead_token,
