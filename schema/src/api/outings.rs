@@ -32,7 +32,7 @@ use crate::domain::outings::{
 };
 use crate::domain::people::Role as DomainRole;
 use crate::domain::text;
-use crate::notify::{self, Message, Recipient};
+use crate::notify;
 use crate::safety;
 use crate::store;
 use crate::store::entities::{alerts, check_ins, outing_members, outings, people};
@@ -556,63 +556,6 @@ fn step(
     }
     rules::transition(status, action)
         .map_err(|refused| invalid_transition(refused.from, refused.action))
-}
-
-fn reminder_key(outing_id: Uuid, person_id: Uuid, minutes: u32) -> String {
-    format!(
-        "outing:{}:{}:{minutes}",
-        outing_id.simple(),
-        person_id.simple()
-    )
-}
-
-/// Plans (or moves) the outing's reminders for every member; offsets already past are withdrawn.
-async fn plan_reminders(
-    db: &impl ConnectionTrait,
-    outing: &outings::Model,
-    now: DateTime<Utc>,
-) -> ApiResult<bool> {
-    let offsets = store::program::outing_reminder_minutes(db, outing.organisation_id).await?;
-    let members = store::outings::members_of(db, &[outing.id]).await?;
-    let mut planned = false;
-    for member in &members {
-        for minutes in &offsets {
-            let at = outing.planned_start - Duration::minutes(i64::from(*minutes));
-            let key = reminder_key(outing.id, member.person_id, *minutes);
-            if at < now {
-                notify::withdraw(db, &key).await?;
-                continue;
-            }
-            notify::remind(
-                db,
-                Recipient {
-                    person_id: member.person_id,
-                    organisation_id: outing.organisation_id,
-                },
-                Message::OutingReminder {
-                    outing_id: outing.id,
-                    starts_at: outing.planned_start,
-                },
-                at,
-                &key,
-                now,
-            )
-            .await?;
-            planned = true;
-        }
-    }
-    Ok(planned)
-}
-
-/// Withdraws every unsent reminder of the outing (cancelled, or started).
-async fn withdraw_reminders(db: &impl ConnectionTrait, outing: &outings::Model) -> ApiResult<()> {
-    let offsets = store::program::outing_reminder_minutes(db, outing.organisation_id).await?;
-    for member in store::outings::members_of(db, &[outing.id]).await? {
-        for minutes in &offsets {
-            notify::withdraw(db, &reminder_key(outing.id, member.person_id, *minutes)).await?;
-        }
-    }
-    Ok(())
 }
 
 /// The week (Monday to Monday, in the organisation's zone) an instant falls in.
@@ -1180,7 +1123,7 @@ impl OutingMutation {
         )
         .await?;
         let planned = if status == DomainStatus::Planned {
-            plan_reminders(&txn, &outing, now).await?
+            notify::plan_outing_reminders(&txn, &outing, now).await?
         } else {
             false
         };
@@ -1348,7 +1291,7 @@ impl OutingMutation {
         }
         let outing = store::outings::save(&txn, outing, now).await?;
         let planned = if DomainStatus::parse(&outing.status)? == DomainStatus::Planned {
-            plan_reminders(&txn, &outing, now).await?
+            notify::plan_outing_reminders(&txn, &outing, now).await?
         } else {
             false
         };
@@ -1737,7 +1680,7 @@ async fn lifecycle(
             outing.overdue_alerted = false;
             let watch = safety::watch_of(&outing);
             safety::apply_watch(&mut outing, watch);
-            withdraw_reminders(&txn, &outing).await?;
+            notify::withdraw_outing_reminders(&txn, &outing).await?;
         }
         OutingAction::Complete => {
             outing.ended_at = Some(now);
@@ -1746,7 +1689,7 @@ async fn lifecycle(
         }
         OutingAction::Cancel => {
             outing.ended_at = Some(now);
-            withdraw_reminders(&txn, &outing).await?;
+            notify::withdraw_outing_reminders(&txn, &outing).await?;
         }
         OutingAction::Extend => {
             let watch = safety::watch_of(&outing);
@@ -1757,7 +1700,7 @@ async fn lifecycle(
     outing.status = to.as_str().to_owned();
     let outing = store::outings::save(&txn, outing, now).await?;
     if action == OutingAction::Approve {
-        queued = plan_reminders(&txn, &outing, now).await?;
+        queued = notify::plan_outing_reminders(&txn, &outing, now).await?;
     }
     audit(
         &txn,

@@ -116,3 +116,65 @@ pub async fn plan_follow_up(
     }
     Ok(planned)
 }
+
+fn reminder_key(outing_id: Uuid, person_id: Uuid, minutes: u32) -> String {
+    format!(
+        "outing:{}:{}:{minutes}",
+        outing_id.simple(),
+        person_id.simple()
+    )
+}
+
+/// Plans (or moves) the outing's reminders for every member; offsets already past are withdrawn.
+pub async fn plan_outing_reminders(
+    db: &impl ConnectionTrait,
+    outing: &crate::store::entities::outings::Model,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let offsets =
+        crate::store::program::outing_reminder_minutes(db, outing.organisation_id).await?;
+    let members = crate::store::outings::members_of(db, &[outing.id]).await?;
+    let mut planned = false;
+    for member in &members {
+        for minutes in &offsets {
+            let at = outing.planned_start - chrono::Duration::minutes(i64::from(*minutes));
+            let key = reminder_key(outing.id, member.person_id, *minutes);
+            if at < now {
+                withdraw(db, &key).await?;
+                continue;
+            }
+            remind(
+                db,
+                Recipient {
+                    person_id: member.person_id,
+                    organisation_id: outing.organisation_id,
+                },
+                Message::OutingReminder {
+                    outing_id: outing.id,
+                    starts_at: outing.planned_start,
+                },
+                at,
+                &key,
+                now,
+            )
+            .await?;
+            planned = true;
+        }
+    }
+    Ok(planned)
+}
+
+/// Withdraws every unsent reminder of the outing (cancelled, or started).
+pub async fn withdraw_outing_reminders(
+    db: &impl ConnectionTrait,
+    outing: &crate::store::entities::outings::Model,
+) -> Result<(), DbErr> {
+    let offsets =
+        crate::store::program::outing_reminder_minutes(db, outing.organisation_id).await?;
+    for member in crate::store::outings::members_of(db, &[outing.id]).await? {
+        for minutes in &offsets {
+            withdraw(db, &reminder_key(outing.id, member.person_id, *minutes)).await?;
+        }
+    }
+    Ok(())
+}

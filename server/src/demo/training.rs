@@ -1,6 +1,7 @@
 //! The demo's training and matches: a curriculum shaped like Japan's peer-supporter training
 //! (basic 基礎研修 → specialised 専門研修, then follow-up フォローアップ研修) with invented content,
-//! each supporter at a different stage, a trainer, supervision, and three matches.
+//! each supporter at a different stage, a trainer, supervision, three matches, a coordinator on
+//! duty, a crisis plan and tomorrow's outing.
 
 use anyhow::{Context as _, anyhow};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -327,6 +328,74 @@ pub async fn create(
             .await?;
         }
     }
+
+    // The first coordinator is on duty; はるか has a crisis plan and an outing tomorrow morning.
+    store::outings::set_on_duty(txn, coordinator.id, organisation.id, true, now).await?;
+    let haruka = person("江戸 はるか")?;
+    store::profiles::update_participant_profile(
+        txn,
+        haruka.id,
+        store::profiles::ParticipantProfileChanges {
+            crisis_plan: Some(
+                "静かな場所で座って深呼吸。落ち着かないときは姉（デモ: 090-0000-0000）に電話。"
+                    .into(),
+            ),
+            ..Default::default()
+        },
+        now,
+    )
+    .await?;
+    let zone: chrono_tz::Tz = organisation
+        .time_zone
+        .parse()
+        .unwrap_or(chrono_tz::Asia::Tokyo);
+    let tomorrow = now.with_timezone(&zone).date_naive() + chrono::Days::new(1);
+    let start = tomorrow
+        .and_hms_opt(10, 0, 0)
+        .and_then(|naive| naive.and_local_timezone(zone).earliest())
+        .map_or(now + Duration::days(1), |local| {
+            local.with_timezone(&chrono::Utc)
+        });
+    let outing = store::outings::create(
+        txn,
+        tomoni_schema::store::entities::outings::Model {
+            id: Uuid::now_v7(),
+            organisation_id: organisation.id,
+            participant_id: haruka.id,
+            lead_supporter_id: yoko.id,
+            staff_companion_id: None,
+            purpose: "transport_practice".into(),
+            place: "市バス 西長堀バス停".into(),
+            latitude: None,
+            longitude: None,
+            step_goal: "二つ目の停留所まで一人で乗る".into(),
+            planned_start: start,
+            planned_end: start + Duration::hours(2),
+            check_in_interval_minutes: 30,
+            grace_minutes: 10,
+            status: "planned".into(),
+            created_by: coordinator.id,
+            approved_by: Some(coordinator.id),
+            started_at: None,
+            ended_at: None,
+            cancel_reason: None,
+            anxiety_before: None,
+            anxiety_after: None,
+            confidence_before: None,
+            confidence_after: None,
+            supporter_note: None,
+            check_in_due_at: None,
+            watch_at: None,
+            watch_step: None,
+            overdue_alerted: false,
+            extensions: 0,
+            created_at: now,
+            updated_at: now,
+        },
+        &[],
+    )
+    .await?;
+    notify::plan_outing_reminders(txn, &outing, now).await?;
     Ok(())
 }
 
