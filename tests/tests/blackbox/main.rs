@@ -19,5 +19,6 @@ mod outings;
 mod pairing;
 mod people;
 mod push;
+mod statements;
 mod training;
 mod websocket;
