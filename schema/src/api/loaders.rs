@@ -27,6 +27,7 @@ pub(crate) struct Loaders {
     pub completions: DataLoader<CompletionsLoader>,
     pub certificates: DataLoader<CertificatesLoader>,
     pub last_supervision: DataLoader<LastSupervisionLoader>,
+    pub on_duty: DataLoader<OnDutyLoader>,
     pub supporter_profiles: DataLoader<SupporterProfileLoader>,
     pub participant_profiles: DataLoader<ParticipantProfileLoader>,
     pub reachability: DataLoader<ReachabilityLoader>,
@@ -44,6 +45,7 @@ impl Loaders {
             completions: DataLoader::new(CompletionsLoader(db.clone()), tokio::spawn),
             certificates: DataLoader::new(CertificatesLoader(db.clone()), tokio::spawn),
             last_supervision: DataLoader::new(LastSupervisionLoader(db.clone()), tokio::spawn),
+            on_duty: DataLoader::new(OnDutyLoader(db.clone()), tokio::spawn),
             supporter_profiles: DataLoader::new(SupporterProfileLoader(db.clone()), tokio::spawn),
             participant_profiles: DataLoader::new(
                 ParticipantProfileLoader(db.clone()),
@@ -63,6 +65,7 @@ impl Loaders {
         loaders.completions.enable_all_cache(false);
         loaders.certificates.enable_all_cache(false);
         loaders.last_supervision.enable_all_cache(false);
+        loaders.on_duty.enable_all_cache(false);
         loaders.organisations.enable_all_cache(false);
         loaders.supporter_profiles.enable_all_cache(false);
         loaders.participant_profiles.enable_all_cache(false);
@@ -232,5 +235,21 @@ impl Loader<Uuid> for LastSupervisionLoader {
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
         Ok(training::last_supervision_of(&self.0, keys).await?)
+    }
+}
+
+/// Whether each coordinator is on duty.
+pub(crate) struct OnDutyLoader(DatabaseConnection);
+
+impl Loader<Uuid> for OnDutyLoader {
+    type Value = bool;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, bool>, Self::Error> {
+        let mut on_duty: HashMap<Uuid, bool> = keys.iter().map(|key| (*key, false)).collect();
+        for row in crate::store::outings::on_duty_of(&self.0, keys).await? {
+            on_duty.insert(row.person_id, true);
+        }
+        Ok(on_duty)
     }
 }

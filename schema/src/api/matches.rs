@@ -30,7 +30,6 @@ use crate::domain::text;
 use crate::notify::{self, Message, Recipient};
 use crate::store;
 use crate::store::entities::{people, support_matches};
-use crate::store::training::FactsScope;
 
 const REFLECTION_MAX: usize = 4000;
 const SUGGESTIONS_MAX: i32 = 50;
@@ -319,8 +318,9 @@ async fn seeker_of(db: &impl ConnectionTrait, participant: &people::Model) -> Ap
     })
 }
 
-/// Every eligible supporter ranked, in a fixed number of statements whatever the organisation's
-/// size: profiles, training facts (two), loads, settings, organisation, open pairs.
+/// Every eligible supporter ranked, in three statements whatever the organisation's size: the
+/// eligible profiles (supporters who may be matched, not on a break, not already with the
+/// participant), every supporter's load, and the settings.
 pub async fn suggestions(
     db: &impl ConnectionTrait,
     organisation_id: Uuid,
@@ -328,28 +328,12 @@ pub async fn suggestions(
     seeker: &Seeker,
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<rules::Suggestion<Uuid>>> {
-    let profiles = store::matches::supporter_profiles_in(db, organisation_id).await?;
-    let facts =
-        store::training::training_facts(db, FactsScope::Organisation(organisation_id)).await?;
+    let profiles =
+        store::matches::candidate_profiles(db, organisation_id, participant_id, now).await?;
     let loads = store::matches::load_of(db, None, organisation_id, now).await?;
     let settings = store::program::settings(db, organisation_id).await?;
-    let organisation = store::organisations::find(db, organisation_id)
-        .await?
-        .ok_or_else(|| ApiError::internal("organisation vanished"))?;
-    let today = super::training::today_in(&organisation.time_zone, now);
-    let already: HashSet<Uuid> =
-        store::matches::open_supporters_of_participant(db, participant_id, now).await?;
     let candidates = profiles
         .into_iter()
-        .filter(|profile| profile.on_break_since.is_none() && !already.contains(&profile.person_id))
-        .filter(|profile| {
-            crate::domain::training::capabilities(
-                &facts.get(&profile.person_id).copied().unwrap_or_default(),
-                settings.follow_up_interval_months,
-                today,
-            )
-            .may_be_matched()
-        })
         .map(|profile| Candidate {
             id: profile.person_id,
             load: loads.get(&profile.person_id).copied().unwrap_or_default(),

@@ -1782,10 +1782,3 @@ fn outing_changed(outing: &outings::Model) -> DomainEvent {
         outing_id: outing.id,
     }
 }
-
-/// Who is on duty, for `Person.isOnDuty`.
-pub(crate) async fn is_on_duty(db: &impl ConnectionTrait, person_id: Uuid) -> ApiResult<bool> {
-    Ok(!store::outings::on_duty_of(db, &[person_id])
-        .await?
-        .is_empty())
-}

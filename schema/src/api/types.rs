@@ -230,7 +230,11 @@ impl Person {
         if self.role != domain::Role::Coordinator {
             return Ok(false);
         }
-        super::outings::is_on_duty(&state(ctx)?.db, self.row.id).await
+        Ok(loaders(ctx)?
+            .on_duty
+            .load_one(self.row.id)
+            .await?
+            .unwrap_or(false))
     }
 
     /// Quiet hours. The person themselves and coordinators only.

@@ -312,18 +312,23 @@ pub fn rank<Id: Ord + Clone>(
         .into_iter()
         .filter(|candidate| candidate.load.has_room(candidate.capacity))
         .map(|candidate| {
-            let shared_experience_tags = shared(
-                &seeker.experience_tags,
-                &normalised(&candidate.experience_tags),
-            );
-            let shared_languages = shared(&seeker.languages, &normalised(&candidate.languages));
-            let shared_areas = shared(&seeker.areas, &normalised(&candidate.areas));
-            let offered: HashSet<String> = normalised(&candidate.experience_tags)
-                .into_iter()
-                .chain(normalised(&candidate.languages))
-                .chain(normalised(&candidate.areas))
-                .collect();
-            let met_preferences = shared(&seeker.preferences, &offered);
+            // Each list is lowercased once; `offered` is everything the supporter lists.
+            let experience = normalised(&candidate.experience_tags);
+            let languages = normalised(&candidate.languages);
+            let areas = normalised(&candidate.areas);
+            let shared_experience_tags = shared(&seeker.experience_tags, &experience);
+            let shared_languages = shared(&seeker.languages, &languages);
+            let shared_areas = shared(&seeker.areas, &areas);
+            let met_preferences = if seeker.preferences.is_empty() {
+                Vec::new()
+            } else {
+                let offered: HashSet<String> = experience
+                    .into_iter()
+                    .chain(languages)
+                    .chain(areas)
+                    .collect();
+                shared(&seeker.preferences, &offered)
+            };
             let places_taken = candidate.load.places_taken();
             let free = candidate.capacity.saturating_sub(places_taken);
             let count = |list: &Vec<String>| u32::try_from(list.len()).unwrap_or(u32::MAX);

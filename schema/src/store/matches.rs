@@ -427,3 +427,55 @@ pub async fn supporter_profiles_in(
         .all(db)
         .await
 }
+
+/// The supporters who can be suggested for a participant, in one statement: the organisation's
+/// supporters not on a break, with no open match with the participant, who completed a basic
+/// course (`domain::training`'s rule for being matched, asked of the database so that nobody else
+/// is even decoded).
+pub async fn candidate_profiles(
+    db: &impl ConnectionTrait,
+    organisation_id: Uuid,
+    participant_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<supporter_profiles::Model>, DbErr> {
+    use super::entities::{certificates, courses, people};
+    use sea_orm::sea_query::ExprTrait as _;
+    let members = Query::select()
+        .column(people::Column::Id)
+        .from(people::Entity)
+        .and_where(people::Column::OrganisationId.eq(organisation_id))
+        .and_where(people::Column::Role.eq(Role::Supporter.as_str()))
+        .to_owned();
+    let basic_complete = Query::select()
+        .column((certificates::Entity, certificates::Column::SupporterId))
+        .from(certificates::Entity)
+        .inner_join(
+            courses::Entity,
+            Expr::col((courses::Entity, courses::Column::Id))
+                .equals((certificates::Entity, certificates::Column::CourseId)),
+        )
+        .and_where(
+            Expr::col((courses::Entity, courses::Column::OrganisationId)).eq(organisation_id),
+        )
+        .and_where(
+            Expr::col((courses::Entity, courses::Column::Level))
+                .eq(crate::domain::training::CourseLevel::Basic.as_str()),
+        )
+        .to_owned();
+    let already = Query::select()
+        .column(support_matches::Column::SupporterId)
+        .from(support_matches::Entity)
+        .and_where(support_matches::Column::ParticipantId.eq(participant_id))
+        .and_where(
+            support_matches::Column::Status.is_in(MatchStatus::OPEN.map(MatchStatus::as_str)),
+        )
+        .cond_where(proposal_still_waiting(now))
+        .to_owned();
+    supporter_profiles::Entity::find()
+        .filter(supporter_profiles::Column::PersonId.in_subquery(members))
+        .filter(supporter_profiles::Column::OnBreakSince.is_null())
+        .filter(supporter_profiles::Column::PersonId.in_subquery(basic_complete))
+        .filter(supporter_profiles::Column::PersonId.not_in_subquery(already))
+        .all(db)
+        .await
+}
