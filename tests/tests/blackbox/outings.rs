@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use tomoni_schema::domain::clock::Clock as _;
 use tomoni_schema::store::entities::{alerts, audit_log, notifications};
 use tomoni_tests::program::{Curriculum, reason};
+use tomoni_tests::push_receiver::PushReceiver;
 use tomoni_tests::{TestApp, spawn_app_with};
 use uuid::Uuid;
 
@@ -415,6 +416,9 @@ async fn the_safety_ladder_climbs_until_someone_acknowledges() {
     )
     .await
     .data();
+    let receiver = PushReceiver::start().await;
+    receiver.follow_clock(&app.clock);
+    app.register_push(&w.participant_token, &receiver).await;
     let id = started(&app, &w).await;
     let start = app.clock.now();
 
