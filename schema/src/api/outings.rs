@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Datelike, Duration, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use serde_json::json;
 use uuid::Uuid;
@@ -24,6 +24,7 @@ use super::training::{
     zone_of,
 };
 use crate::domain::access::Viewer;
+use crate::domain::clock::at_local;
 use crate::domain::matching::Cap;
 use crate::domain::outings::{
     self as rules, AlertReason as DomainAlertReason, AlertStatus as DomainAlertStatus,
@@ -562,10 +563,7 @@ fn step(
 pub(crate) fn week_of(at: DateTime<Utc>, zone: chrono_tz::Tz) -> (DateTime<Utc>, DateTime<Utc>) {
     let local = at.with_timezone(&zone).date_naive();
     let monday = local - chrono::Days::new(u64::from(local.weekday().num_days_from_monday()));
-    let start = monday
-        .and_hms_opt(0, 0, 0)
-        .and_then(|naive| naive.and_local_timezone(zone).earliest())
-        .map_or(at, |local| local.with_timezone(&Utc));
+    let start = at_local(monday, NaiveTime::MIN, zone).unwrap_or(at);
     (start, start + Duration::days(7))
 }
 
@@ -863,10 +861,8 @@ impl OutingQuery {
                     .ok_or_else(|| ApiError::internal("organisation vanished"))?;
                 let zone = zone_of(&organisation.time_zone);
                 let today = today_in(&organisation.time_zone, state.clock.now());
-                let start = today
-                    .and_hms_opt(0, 0, 0)
-                    .and_then(|naive| naive.and_local_timezone(zone).earliest())
-                    .map_or(state.clock.now(), |local| local.with_timezone(&Utc));
+                let start =
+                    at_local(today, NaiveTime::MIN, zone).unwrap_or_else(|| state.clock.now());
                 (start, start + Duration::days(1))
             }
             _ => {

@@ -1,4 +1,5 @@
-//! The clock every rule reads time from, injected so that tests can move time by hand.
+//! The clock every rule reads time from, injected so that tests can move time by hand, and local
+//! wall-clock times turned into instants.
 
 use std::sync::{Arc, Mutex};
 
@@ -10,6 +11,19 @@ pub trait Clock: Send + Sync + 'static {
 }
 
 pub type SharedClock = Arc<dyn Clock>;
+
+/// The instant a local wall-clock time occurs in `zone` on `day`: the earlier one when the clocks
+/// go back, none when they jump over it.
+pub fn at_local(
+    day: chrono::NaiveDate,
+    time: chrono::NaiveTime,
+    zone: chrono_tz::Tz,
+) -> Option<DateTime<Utc>> {
+    day.and_time(time)
+        .and_local_timezone(zone)
+        .earliest()
+        .map(|local| local.with_timezone(&Utc))
+}
 
 /// A clock that only moves when told to. Shared by clones, so a test can hold one and the server another.
 #[derive(Clone, Debug)]

@@ -92,12 +92,7 @@ pub async fn plan_follow_up(
     };
     let mut planned = false;
     for (which, day) in crate::domain::training::follow_up_reminder_days(due_on) {
-        let Some(at) = day
-            .and_time(FOLLOW_UP_REMINDER_TIME)
-            .and_local_timezone(zone)
-            .earliest()
-            .map(|local| local.with_timezone(&Utc))
-        else {
+        let Some(at) = crate::domain::clock::at_local(day, FOLLOW_UP_REMINDER_TIME, zone) else {
             continue;
         };
         if at < now {
