@@ -13,7 +13,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::context::{state, viewer};
+use super::context::{ApiState, state, viewer};
 use super::error::{ApiError, ApiResult, reasons};
 use super::events::DomainEvent;
 use super::inputs::parse_id;
@@ -1137,14 +1137,8 @@ impl OutingMutation {
             None,
         )
         .await?;
-        let changed = outing_changed(&outing);
-        let object = outing_object(&txn, outing).await?;
-        txn.commit().await?;
-        state.events.publish(changed);
-        if planned {
-            state.events.publish(DomainEvent::NotificationsQueued);
-        }
-        Ok(PlanOutingPayload { outing: object })
+        let outing = commit_outing(txn, state, outing, planned).await?;
+        Ok(PlanOutingPayload { outing })
     }
 
     /// Approves a supporter's proposed outing. Coordinators.
@@ -1301,12 +1295,8 @@ impl OutingMutation {
             None,
         )
         .await?;
-        let object = outing_object(&txn, outing).await?;
-        txn.commit().await?;
-        if planned {
-            state.events.publish(DomainEvent::NotificationsQueued);
-        }
-        Ok(OutingPayload { outing: object })
+        let outing = commit_outing(txn, state, outing, planned).await?;
+        Ok(OutingPayload { outing })
     }
 
     /// A check-in by anyone on the outing: OK, need help, separated or SOS. It moves the next
@@ -1708,14 +1698,8 @@ async fn lifecycle(
         None,
     )
     .await?;
-    let changed = outing_changed(&outing);
-    let object = outing_object(&txn, outing).await?;
-    txn.commit().await?;
-    state.events.publish(changed);
-    if queued {
-        state.events.publish(DomainEvent::NotificationsQueued);
-    }
-    Ok(OutingPayload { outing: object })
+    let outing = commit_outing(txn, state, outing, queued).await?;
+    Ok(OutingPayload { outing })
 }
 
 /// What `outingEvents` sends: the outing as it now is, and the alert when one changed.
@@ -1770,6 +1754,24 @@ pub(crate) async fn alert_for(
         .pop()
         .filter(|alert| alert.organisation_id == viewer.organisation_id)
         .map(|row| Alert { row }))
+}
+
+/// Loads the changed outing for the payload, commits, then tells subscribers (and the dispatcher,
+/// when notifications were queued).
+async fn commit_outing(
+    txn: DatabaseTransaction,
+    state: &ApiState,
+    outing: outings::Model,
+    queued: bool,
+) -> ApiResult<Outing> {
+    let changed = outing_changed(&outing);
+    let object = outing_object(&txn, outing).await?;
+    txn.commit().await?;
+    state.events.publish(changed);
+    if queued {
+        state.events.publish(DomainEvent::NotificationsQueued);
+    }
+    Ok(object)
 }
 
 fn outing_changed(outing: &outings::Model) -> DomainEvent {

@@ -201,17 +201,6 @@ pub async fn curricula_of(
     Ok(curricula)
 }
 
-pub async fn courses_of(
-    db: &impl ConnectionTrait,
-    organisation_id: Uuid,
-) -> Result<Vec<courses::Model>, DbErr> {
-    courses::Entity::find()
-        .filter(courses::Column::OrganisationId.eq(organisation_id))
-        .order_by_asc(courses::Column::Id)
-        .all(db)
-        .await
-}
-
 pub async fn find_courses(
     db: &impl ConnectionTrait,
     ids: &[Uuid],
