@@ -13,6 +13,7 @@ mod m20261124_000005_create_push_tables;
 mod m20261124_000006_create_training;
 mod m20261124_000007_create_support_matches;
 mod m20261124_000008_create_outings;
+mod m20261124_000009_outing_member_times;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000006_create_training::Migration),
             Box::new(m20261124_000007_create_support_matches::Migration),
             Box::new(m20261124_000008_create_outings::Migration),
+            Box::new(m20261124_000009_outing_member_times::Migration),
         ]
     }
 }

@@ -441,14 +441,11 @@ async fn outing_objects(
     db: &impl ConnectionTrait,
     rows: Vec<outings::Model>,
 ) -> ApiResult<Vec<Outing>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
     let ids: Vec<Uuid> = rows.iter().map(|row| row.id).collect();
-    let members = store::outings::members_of(db, &ids).await?;
-    let person_ids: Vec<Uuid> = members.iter().map(|member| member.person_id).collect();
-    let names: HashMap<Uuid, String> = store::people::find_many(db, &person_ids)
-        .await?
-        .into_iter()
-        .map(|person| (person.id, person.display_name))
-        .collect();
+    let members = store::outings::members_with_names_of(db, &ids).await?;
     let mut check_ins: HashMap<Uuid, Vec<check_ins::Model>> = HashMap::new();
     for row in store::outings::check_ins_of(db, &ids).await? {
         check_ins.entry(row.outing_id).or_default().push(row);
@@ -458,8 +455,7 @@ async fn outing_objects(
         alerts.entry(row.outing_id).or_default().push(row);
     }
     let mut by_outing: HashMap<Uuid, Vec<(outing_members::Model, String)>> = HashMap::new();
-    for member in members {
-        let name = names.get(&member.person_id).cloned().unwrap_or_default();
+    for (member, name) in members {
         by_outing
             .entry(member.outing_id)
             .or_default()
@@ -1279,7 +1275,7 @@ impl OutingMutation {
         if let Some(goal) = goal {
             outing.step_goal = goal;
         }
-        let outing = store::outings::save(&txn, outing, now).await?;
+        let outing = store::outings::save_retimed(&txn, outing, now).await?;
         let planned = if DomainStatus::parse(&outing.status)? == DomainStatus::Planned {
             notify::plan_outing_reminders(&txn, &outing, now).await?
         } else {
@@ -1641,7 +1637,9 @@ async fn lifecycle(
     let txn = store::begin_write(&state.db).await?;
     let (mut outing, actor) = visible_outing(&txn, &viewer, outing_id, true).await?;
     let to = step(&outing, actor, action)?;
+    let times_before = (outing.planned_start, outing.planned_end);
     change(&mut outing)?;
+    let retimed = (outing.planned_start, outing.planned_end) != times_before;
     let mut queued = false;
     match action {
         OutingAction::Approve => {
@@ -1684,7 +1682,11 @@ async fn lifecycle(
         _ => {}
     }
     outing.status = to.as_str().to_owned();
-    let outing = store::outings::save(&txn, outing, now).await?;
+    let outing = if retimed {
+        store::outings::save_retimed(&txn, outing, now).await?
+    } else {
+        store::outings::save(&txn, outing, now).await?
+    };
     if action == OutingAction::Approve {
         queued = notify::plan_outing_reminders(&txn, &outing, now).await?;
     }

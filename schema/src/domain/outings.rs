@@ -273,6 +273,13 @@ pub mod bounds {
     /// One extension moves the end by at most this much; at most `EXTENSIONS_MAX` of them.
     pub const EXTENSION_MINUTES_MAX: i64 = 180;
     pub const EXTENSIONS_MAX: i32 = 4;
+
+    /// The longest an outing can last from planned start to (extended) planned end; a window
+    /// query looks this far back for outings that started earlier and still overlap it.
+    pub fn longest_outing() -> chrono::Duration {
+        chrono::Duration::hours(PLANNED_HOURS_MAX)
+            + chrono::Duration::minutes(EXTENSION_MINUTES_MAX * i64::from(EXTENSIONS_MAX))
+    }
     /// Reminders before an outing, by default.
     pub const DEFAULT_REMINDER_MINUTES: [u32; 2] = [24 * 60, 60];
     /// Reminder offsets an organisation may choose: up to 3, each at most 7 days before.

@@ -7,14 +7,14 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func, LockBehavior, LockType, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait, Set,
 };
 use uuid::Uuid;
 
-use super::entities::{alerts, check_ins, on_duty, outing_members, outings};
+use super::entities::{alerts, check_ins, on_duty, outing_members, outings, people};
 use super::{Page, PageRequest, fetch_page};
-use crate::domain::outings::{AlertStatus, OutingStatus};
+use crate::domain::outings::{AlertStatus, OutingStatus, bounds};
 
 /// Someone's part in an outing.
 pub mod member_role {
@@ -24,7 +24,7 @@ pub mod member_role {
     pub const STAFF: &str = "staff";
 }
 
-/// Inserts the outing and its members.
+/// Inserts the outing and its members (each with a copy of the outing's times).
 pub async fn create(
     db: &impl ConnectionTrait,
     outing: outings::Model,
@@ -44,6 +44,8 @@ pub async fn create(
             outing_id: Set(created.id),
             person_id: Set(person),
             role: Set(role.to_owned()),
+            planned_start: Set(created.planned_start),
+            planned_end: Set(created.planned_end),
         }
     }))
     .exec(db)
@@ -73,7 +75,8 @@ pub async fn lock(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<outings:
         .await
 }
 
-/// Writes every column of the outing as given.
+/// Writes every column of the outing as given. Its planned times must be the ones it was read
+/// with: a change to them goes through [`save_retimed`], which also moves the members' copies.
 pub async fn save(
     db: &impl ConnectionTrait,
     outing: outings::Model,
@@ -83,6 +86,29 @@ pub async fn save(
     active = active.reset_all();
     active.updated_at = Set(now);
     active.update(db).await
+}
+
+/// Writes the outing whose planned start or end changed, and the copies of them its member rows
+/// carry for "my day".
+pub async fn save_retimed(
+    db: &impl ConnectionTrait,
+    outing: outings::Model,
+    now: DateTime<Utc>,
+) -> Result<outings::Model, DbErr> {
+    let saved = save(db, outing, now).await?;
+    outing_members::Entity::update_many()
+        .col_expr(
+            outing_members::Column::PlannedStart,
+            Expr::value(saved.planned_start),
+        )
+        .col_expr(
+            outing_members::Column::PlannedEnd,
+            Expr::value(saved.planned_end),
+        )
+        .filter(outing_members::Column::OutingId.eq(saved.id))
+        .exec(db)
+        .await?;
+    Ok(saved)
 }
 
 pub async fn members_of(
@@ -96,7 +122,30 @@ pub async fn members_of(
         .await
 }
 
-/// The person's outings overlapping `[from, to)`, by planned start.
+/// The members of the outings, each with their display name, in one statement.
+pub async fn members_with_names_of(
+    db: &impl ConnectionTrait,
+    outing_ids: &[Uuid],
+) -> Result<Vec<(outing_members::Model, String)>, DbErr> {
+    if outing_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = outing_members::Entity::find()
+        .select_also(people::Entity)
+        .join(JoinType::InnerJoin, outing_members::Relation::Person.def())
+        .filter(outing_members::Column::OutingId.is_in(outing_ids.iter().copied()))
+        .order_by_asc(outing_members::Column::OutingId)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(member, person)| person.map(|person| (member, person.display_name)))
+        .collect())
+}
+
+/// The person's outings overlapping `[from, to)`, by planned start: a range scan of the person's
+/// member rows (whose copies of the times are indexed), bounded below by the longest an outing
+/// can last.
 pub async fn of_person_between(
     db: &impl ConnectionTrait,
     person_id: Uuid,
@@ -107,11 +156,12 @@ pub async fn of_person_between(
         .column(outing_members::Column::OutingId)
         .from(outing_members::Entity)
         .and_where(outing_members::Column::PersonId.eq(person_id))
+        .and_where(outing_members::Column::PlannedStart.lt(to))
+        .and_where(outing_members::Column::PlannedStart.gt(from - bounds::longest_outing()))
+        .and_where(outing_members::Column::PlannedEnd.gt(from))
         .to_owned();
     outings::Entity::find()
         .filter(outings::Column::Id.in_subquery(mine))
-        .filter(outings::Column::PlannedStart.lt(to))
-        .filter(outings::Column::PlannedEnd.gt(from))
         .order_by_asc(outings::Column::PlannedStart)
         .order_by_asc(outings::Column::Id)
         .all(db)
@@ -176,12 +226,12 @@ pub async fn supporter_outings_between(
         .column(outing_members::Column::OutingId)
         .from(outing_members::Entity)
         .and_where(outing_members::Column::PersonId.eq(supporter_id))
+        .and_where(outing_members::Column::PlannedStart.gte(from))
+        .and_where(outing_members::Column::PlannedStart.lt(to))
         .and_where(outing_members::Column::Role.is_in([member_role::LEAD, member_role::TRAINEE]))
         .to_owned();
     let mut select = outings::Entity::find()
         .filter(outings::Column::Id.in_subquery(theirs))
-        .filter(outings::Column::PlannedStart.gte(from))
-        .filter(outings::Column::PlannedStart.lt(to))
         .filter(outings::Column::Status.ne(OutingStatus::Cancelled.as_str()));
     if let Some(except) = except {
         select = select.filter(outings::Column::Id.ne(except));

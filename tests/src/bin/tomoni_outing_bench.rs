@@ -516,11 +516,15 @@ impl World {
                 outing_id: plan.id,
                 person_id: self.participant(plan.participant),
                 role: "participant".to_owned(),
+                planned_start: plan.start,
+                planned_end: plan.end,
             },
             outing_members::Model {
                 outing_id: plan.id,
                 person_id: self.supporter(plan.lead),
                 role: "lead".to_owned(),
+                planned_start: plan.start,
+                planned_end: plan.end,
             },
         ];
         if let Some(trainee) = plan.trainee {
@@ -528,6 +532,8 @@ impl World {
                 outing_id: plan.id,
                 person_id: self.supporter(trainee),
                 role: "trainee".to_owned(),
+                planned_start: plan.start,
+                planned_end: plan.end,
             });
         }
         rows
@@ -692,6 +698,8 @@ impl World {
             let created = started - Duration::days(3);
             let id = v7(created, series, index);
             let coordinator = self.coordinators[organisation];
+            let (planned_start, planned_end) =
+                (started - Duration::minutes(5), started + Duration::hours(6));
             rows.push(
                 outings::ActiveModel::from(outings::Model {
                     id,
@@ -704,8 +712,8 @@ impl World {
                     latitude: None,
                     longitude: None,
                     step_goal: rng.pick(&GOALS).to_owned(),
-                    planned_start: started - Duration::minutes(5),
-                    planned_end: started + Duration::hours(6),
+                    planned_start,
+                    planned_end,
                     check_in_interval_minutes: 30,
                     grace_minutes: 10,
                     status: "in_progress".to_owned(),
@@ -741,6 +749,8 @@ impl World {
                     outing_id: id,
                     person_id: person,
                     role: role.to_owned(),
+                    planned_start,
+                    planned_end,
                 })
                 .reset_all()
             }));
@@ -841,7 +851,8 @@ impl CopyText {
 }
 
 const OUTINGS_COPY: &str = "COPY outings (id, organisation_id, participant_id, lead_supporter_id, staff_companion_id, purpose, place, latitude, longitude, step_goal, planned_start, planned_end, check_in_interval_minutes, grace_minutes, status, created_by, approved_by, started_at, ended_at, cancel_reason, anxiety_before, anxiety_after, confidence_before, confidence_after, supporter_note, check_in_due_at, watch_at, watch_step, overdue_alerted, extensions, created_at, updated_at) FROM STDIN";
-const MEMBERS_COPY: &str = "COPY outing_members (outing_id, person_id, role) FROM STDIN";
+const MEMBERS_COPY: &str =
+    "COPY outing_members (outing_id, person_id, role, planned_start, planned_end) FROM STDIN";
 const CHECK_INS_COPY: &str = "COPY check_ins (id, outing_id, person_id, kind, made_at, received_at, latitude, longitude, note) FROM STDIN";
 
 const NOTIFICATIONS_COPY: &str = "COPY notifications (id, organisation_id, recipient_id, kind, message, urgency, ttl_seconds, topic, is_safety, not_before, idempotency_key, status, created_at, dispatched_at) FROM STDIN";
@@ -933,6 +944,8 @@ impl World {
             out.uuid(row.outing_id)
                 .uuid(row.person_id)
                 .text(&row.role)
+                .time(row.planned_start)
+                .time(row.planned_end)
                 .end();
         }
         rows.len()

@@ -67,3 +67,43 @@ async fn readiness_reports_a_database_behind_the_code() {
             .contains("1 migrations pending")
     );
 }
+
+/// Step 9 copies each outing's planned times onto its member rows: a database that already holds
+/// outings keeps finding them in "my day" after the upgrade.
+#[tokio::test]
+async fn outing_member_times_are_copied_from_existing_outings() {
+    use sea_orm::EntityTrait;
+    use tomoni_schema::store::entities::{outing_members, outings};
+
+    let app = spawn_app().await;
+    let (_, coordinator) = app.organisation_with_coordinator("Ward office").await;
+    let curriculum = app.curriculum(&coordinator).await;
+    let lead = app.lead_supporter(&coordinator, &curriculum, "Ken").await;
+    let participant = app
+        .create_person(&coordinator, "PARTICIPANT", "Haruka")
+        .await;
+    for hours in [2, 30] {
+        app.plan_outing(&coordinator, &participant, &lead, hours * 60, 90)
+            .await
+            .data();
+    }
+    // Back to before step 9 (its columns dropped), then up again: the copies are rebuilt.
+    Migrator::down(&app.db, Some(1)).await.unwrap();
+    Migrator::up(&app.db, None).await.unwrap();
+    let times: std::collections::HashMap<_, _> = outings::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|outing| (outing.id, (outing.planned_start, outing.planned_end)))
+        .collect();
+    assert_eq!(times.len(), 2);
+    let members = outing_members::Entity::find().all(&app.db).await.unwrap();
+    assert_eq!(members.len(), 4, "a participant and a lead on each");
+    for member in members {
+        assert_eq!(
+            times[&member.outing_id],
+            (member.planned_start, member.planned_end)
+        );
+    }
+}

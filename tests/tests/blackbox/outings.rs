@@ -3,10 +3,11 @@
 //! safety ladder (due → prompt → re-prompt → alert → wider alert → exhausted → acknowledge →
 //! resolve), urgent check-ins, overdue outings, first acknowledgement wins, and two watchdogs.
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 use tomoni_schema::domain::clock::Clock as _;
+use tomoni_schema::domain::outings::bounds;
 use tomoni_schema::store::entities::{alerts, audit_log, notifications};
 use tomoni_tests::program::{Curriculum, reason};
 use tomoni_tests::push_receiver::PushReceiver;
@@ -837,6 +838,114 @@ async fn who_sees_outings_and_my_day() {
     app.graphql(Some(&w.lead_token), list, json!({}))
         .await
         .expect_error("FORBIDDEN");
+}
+
+/// Outing ids in the viewer's "my day" for `[from, from + minutes)`.
+async fn my_day_ids(app: &TestApp, token: &str, from: DateTime<Utc>, minutes: i64) -> Vec<String> {
+    let day = app
+        .graphql(
+            Some(token),
+            "query($from: DateTime, $to: DateTime) { myDay(from: $from, to: $to) { id } }",
+            json!({ "from": from.to_rfc3339(), "to": (from + Duration::minutes(minutes)).to_rfc3339() }),
+        )
+        .await;
+    day.data()["myDay"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|outing| outing["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// "My day" finds outings by copies of their times on the member rows: replanning and extending
+/// must move them, and a window that only the middle or the extended end of the longest possible
+/// outing overlaps must still find it.
+#[tokio::test]
+async fn my_day_follows_replanning_and_extensions() {
+    let app = app().await;
+    let w = world(&app).await;
+    app.graphql(
+        Some(&w.coordinator),
+        "mutation { updateProgramSettings(input: { weeklyHoursCap: 60 }) { settings { weeklyHoursCap } } }",
+        json!({}),
+    )
+    .await
+    .data();
+    let planned = app
+        .plan_outing(&w.coordinator, &w.participant, &w.lead, 60, 120)
+        .await;
+    let id = id_of(&planned, "planOuting");
+    let first_start = app.clock.now() + Duration::minutes(60);
+    let mine = vec![id.clone()];
+    // Inside it, touching neither its start nor its end.
+    assert_eq!(
+        my_day_ids(&app, &w.lead_token, first_start + Duration::minutes(30), 10).await,
+        mine
+    );
+    assert_eq!(
+        my_day_ids(
+            &app,
+            &w.participant_token,
+            first_start + Duration::minutes(30),
+            10
+        )
+        .await,
+        mine
+    );
+    assert!(
+        my_day_ids(
+            &app,
+            &w.lead_token,
+            first_start + Duration::minutes(120),
+            60
+        )
+        .await
+        .is_empty()
+    );
+
+    // Replanned to tomorrow for the longest plan allowed: gone from today, there tomorrow.
+    let start = app.clock.now() + Duration::hours(26);
+    app.outing_step(
+        &w.coordinator,
+        "replanOuting",
+        json!({ "outingId": id, "plannedStart": start.to_rfc3339(), "plannedEnd": (start + Duration::hours(bounds::PLANNED_HOURS_MAX)).to_rfc3339() }),
+    )
+    .await
+    .data();
+    assert!(
+        my_day_ids(&app, &w.participant_token, first_start, 120)
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        my_day_ids(&app, &w.participant_token, start + Duration::hours(11), 30).await,
+        mine
+    );
+
+    // Extended as far as it goes: the last minutes of the extension still find it.
+    app.clock.set(start);
+    app.outing_step(&w.lead_token, "startOuting", json!({ "outingId": id }))
+        .await
+        .data();
+    for _ in 0..bounds::EXTENSIONS_MAX {
+        app.outing_step(
+            &w.lead_token,
+            "extendOuting",
+            json!({ "outingId": id, "minutes": bounds::EXTENSION_MINUTES_MAX }),
+        )
+        .await
+        .data();
+    }
+    let end = start + bounds::longest_outing();
+    assert_eq!(
+        my_day_ids(&app, &w.participant_token, end - Duration::minutes(1), 30).await,
+        mine
+    );
+    assert_eq!(
+        my_day_ids(&app, &w.lead_token, end - Duration::minutes(1), 30).await,
+        mine
+    );
+    assert!(my_day_ids(&app, &w.lead_token, end, 30).await.is_empty());
 }
 
 #[tokio::test]
