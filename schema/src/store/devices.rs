@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, JoinType,
+    QueryFilter, QuerySelect, RelationTrait, Set,
 };
 use uuid::Uuid;
 
@@ -36,16 +37,15 @@ pub async fn find_active_by_token_hash(
     db: &impl ConnectionTrait,
     token_hash: &str,
 ) -> Result<Option<(devices::Model, people::Model)>, DbErr> {
-    let Some(device) = devices::Entity::find()
+    // One statement: this runs before every authenticated request.
+    let found = devices::Entity::find()
+        .select_also(people::Entity)
+        .join(JoinType::InnerJoin, devices::Relation::Person.def())
         .filter(devices::Column::TokenHash.eq(token_hash))
         .filter(devices::Column::RevokedAt.is_null())
         .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let person = people::Entity::find_by_id(device.person_id).one(db).await?;
-    Ok(person.map(|person| (device, person)))
+        .await?;
+    Ok(found.and_then(|(device, person)| person.map(|person| (device, person))))
 }
 
 pub async fn is_active(db: &impl ConnectionTrait, device_id: Uuid) -> Result<bool, DbErr> {

@@ -17,6 +17,13 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::people::Entity",
+        from = "Column::PersonId",
+        to = "super::people::Column::Id"
+    )]
+    Person,
+}
 
 impl ActiveModelBehavior for ActiveModel {}
