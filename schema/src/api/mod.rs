@@ -11,6 +11,7 @@ mod matches;
 mod mutation;
 pub(crate) mod outings;
 mod pagination;
+mod parse_cache;
 mod push;
 mod query;
 mod subscription;
@@ -112,6 +113,7 @@ pub fn build_schema(deps: ApiDeps) -> TomoniSchema {
     .limit_depth(config.max_depth)
     .limit_complexity(config.max_complexity)
     .extension(error::ErrorCodes)
+    .extension(parse_cache::ParseCache::default())
     .data(ApiState {
         db,
         clock,
