@@ -22,7 +22,7 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// `postgres://…` to use PostgreSQL; unset means SQLite in `data_dir`.
     pub database_url: Option<Secret>,
-    /// Connections in the database pool.
+    /// Connections in the database pool (default: [`default_pool_size`]).
     pub database_max_connections: u32,
     pub log: LogSettings,
     pub limits: Limits,
@@ -143,13 +143,23 @@ pub struct Limits {
     pub redeem_attempts_per_minute: u32,
 }
 
+/// Twice the cores this server has, at least 4: more connections than the cores can serve at once
+/// only queue in the database's scheduler instead of the pool's (measured: on 2 cores, "my day"
+/// at concurrency 16 had a p99 about a fifth lower with 4 connections than with 10, and no stalls
+/// of 100 ms while the pool grew). The watchdog and the push workers share the pool; a database on
+/// a bigger machine than the server may want more (`database_max_connections`).
+pub fn default_pool_size() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    u32::try_from(cores * 2).unwrap_or(u32::MAX).max(4)
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("tomoni-data"),
             database_url: None,
-            database_max_connections: 10,
+            database_max_connections: default_pool_size(),
             log: LogSettings::default(),
             limits: Limits::default(),
             push: PushSettings::default(),

@@ -41,6 +41,10 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     options
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(10))
+        // A connection in steady use is not pinged before each statement (that doubled the
+        // round trips of every read); one idle long enough to have been dropped by the server or
+        // a firewall still is.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         // Statements are traced at debug level only: they are useful when tuning, noise otherwise.
         .sqlx_logging(true)
         .sqlx_logging_level(log::LevelFilter::Debug)
