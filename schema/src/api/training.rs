@@ -36,6 +36,11 @@ use crate::store::training::{Curriculum, FactsScope};
 const TITLE_MAX: usize = 200;
 const NOTE_MAX: usize = 4000;
 const MODULE_MINUTES_MAX: i32 = 100 * 60;
+/// The earliest training or supervision date the program records.
+const EARLIEST_RECORDED_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1990, 1, 1) {
+    Some(date) => date,
+    None => NaiveDate::MIN,
+};
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
 #[graphql(remote = "crate::domain::training::CourseLevel")]
@@ -1138,16 +1143,15 @@ impl TrainingMutation {
             });
         }
         let supporter = supporter_in(&txn, &viewer, supporter_id, "supporterId").await?;
+        // One completion per supporter at a time (PostgreSQL; SQLite's write transaction already
+        // is): two trainers recording the last two modules at once would each count only their
+        // own and neither would issue the certificate.
+        store::matches::lock_supporter(&txn, supporter.id).await?;
         let organisation = store::organisations::find(&txn, viewer.organisation_id)
             .await?
             .ok_or_else(|| ApiError::internal("organisation vanished"))?;
         let today = today_in(&organisation.time_zone, now);
-        if input.completed_on > today {
-            return Err(ApiError::bad_input(
-                "completedOn",
-                "must not be in the future",
-            ));
-        }
+        check_past_date("completedOn", input.completed_on, today)?;
         ensure_assessor(&txn, &viewer, assessed_by, "assessedById").await?;
         let curriculum = curriculum_now(&txn, viewer.organisation_id).await?;
         let module = curriculum
@@ -1291,6 +1295,12 @@ impl TrainingMutation {
         ensure_coordinator(&viewer, "only coordinators log supervision")?;
         let supporter_id = parse_id(&input.supporter_id, "supporterId")?;
         let supervisor_id = parse_id(&input.supervisor_id, "supervisorId")?;
+        if supervisor_id == supporter_id {
+            return Err(ApiError::bad_input(
+                "supervisorId",
+                "a supporter is supervised by someone else",
+            ));
+        }
         let note = valid("note", text::note(&input.note, NOTE_MAX, true))?;
         let state = state(ctx)?;
         let now = state.clock.now();
@@ -1300,9 +1310,11 @@ impl TrainingMutation {
         let organisation = store::organisations::find(&txn, viewer.organisation_id)
             .await?
             .ok_or_else(|| ApiError::internal("organisation vanished"))?;
-        if input.held_on > today_in(&organisation.time_zone, now) {
-            return Err(ApiError::bad_input("heldOn", "must not be in the future"));
-        }
+        check_past_date(
+            "heldOn",
+            input.held_on,
+            today_in(&organisation.time_zone, now),
+        )?;
         let session = store::training::record_supervision(
             &txn,
             store::training::NewSupervision {
@@ -1311,6 +1323,19 @@ impl TrainingMutation {
                 held_on: input.held_on,
                 note: &note,
                 recorded_by: viewer.person_id,
+                // A session answers the incidents before the end of its day, not later ones (a
+                // session entered late must not clear a follow-up it never covered).
+                answers_flags_before: input
+                    .held_on
+                    .succ_opt()
+                    .and_then(|next_day| {
+                        crate::domain::clock::at_local(
+                            next_day,
+                            chrono::NaiveTime::MIN,
+                            zone_of(&organisation.time_zone),
+                        )
+                    })
+                    .unwrap_or(now),
             },
             now,
         )
@@ -1582,6 +1607,22 @@ async fn ensure_trainer_or_coordinator(
     } else {
         Err(ApiError::Forbidden { reason })
     }
+}
+
+/// Training and supervision happened on a real past day: not in the future, and not before
+/// `EARLIEST_RECORDED_DATE` (a mistyped year such as 0026 would make the supporter overdue at once,
+/// and PostgreSQL cannot store the oldest dates at all).
+fn check_past_date(field: &'static str, date: NaiveDate, today: NaiveDate) -> ApiResult<()> {
+    if date > today {
+        return Err(ApiError::bad_input(field, "must not be in the future"));
+    }
+    if date < EARLIEST_RECORDED_DATE {
+        return Err(ApiError::bad_input(
+            field,
+            format!("must be on or after {EARLIEST_RECORDED_DATE}"),
+        ));
+    }
+    Ok(())
 }
 
 /// The assessor or supervisor named in an input: a coordinator or trainer of the organisation.

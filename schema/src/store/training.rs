@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Func, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -63,11 +63,16 @@ pub struct NewModule<'a> {
     pub prerequisite_module_ids: &'a [Uuid],
 }
 
-/// Adds a module at the end of its course.
+/// Adds a module at the end of its course. The course row is locked first (PostgreSQL), so two
+/// modules added at once take positions one after the other instead of the same one.
 pub async fn add_module(
     db: &impl ConnectionTrait,
     new: NewModule<'_>,
 ) -> Result<course_modules::Model, DbErr> {
+    courses::Entity::find_by_id(new.course_id)
+        .lock_exclusive()
+        .one(db)
+        .await?;
     let existing = course_modules::Entity::find()
         .filter(course_modules::Column::CourseId.eq(new.course_id))
         .count(db)
@@ -483,10 +488,12 @@ pub struct NewSupervision<'a> {
     pub held_on: NaiveDate,
     pub note: &'a str,
     pub recorded_by: Uuid,
+    /// The follow-up flag is cleared only when it was raised before this time.
+    pub answers_flags_before: DateTime<Utc>,
 }
 
-/// Logs a supervision session; it also answers any supervision follow-up the supporter was flagged
-/// for.
+/// Logs a supervision session; it also answers a supervision follow-up the supporter was flagged
+/// for before `answers_flags_before`.
 pub async fn record_supervision(
     db: &impl ConnectionTrait,
     new: NewSupervision<'_>,
@@ -509,6 +516,7 @@ pub async fn record_supervision(
             Expr::value(Option::<DateTime<Utc>>::None),
         )
         .filter(supporter_profiles::Column::PersonId.eq(new.supporter_id))
+        .filter(supporter_profiles::Column::SupervisionFollowUpSince.lt(new.answers_flags_before))
         .exec(db)
         .await?;
     Ok(session)

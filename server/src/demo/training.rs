@@ -290,6 +290,8 @@ pub async fn create(
             held_on: NaiveDate::from_ymd_opt(2026, 10, 20).context("demo date")?,
             note: "外出同行の振り返り。次回は境界線について話す。",
             recorded_by: coordinator.id,
+            // The demo's supporters carry no follow-up flag.
+            answers_flags_before: now,
         },
         now,
     )

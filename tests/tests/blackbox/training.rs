@@ -286,6 +286,17 @@ async fn supervision_overview_and_workload_show_each_supporter() {
     let yesterday = (app.clock.now() - Duration::days(1))
         .date_naive()
         .to_string();
+    // A mistyped year is refused, not stored (and writes nothing: the last session stays empty).
+    for held_on in ["0026-05-11", "-5000-01-01"] {
+        app.graphql(
+            Some(&coordinator),
+            "mutation($input: RecordSupervisionInput!) { recordSupervision(input: $input) { session { heldOn } } }",
+            json!({ "input": { "supporterId": trained, "supervisorId": coordinator_id, "heldOn": held_on, "note": "x" } }),
+        )
+        .await
+        .expect_error("BAD_USER_INPUT");
+    }
+    assert!(training(&app, &coordinator, &trained).await["training"]["lastSupervision"].is_null());
     let session = app
         .graphql(
             Some(&coordinator),
