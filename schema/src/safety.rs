@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::api::events::DomainEvent;
 use crate::domain::outings::{
     AlertReason, AlertStatus, AlertTier, OutingAction, OutingStatus, Watch, WatchAction, WatchStep,
-    transition,
+    bounds, transition,
 };
 use crate::notify::{self, Message, Recipient};
 use crate::store;
@@ -207,28 +207,17 @@ pub async fn watchdog_tick(
                     prompt_members(&txn, &outing, watch.check_in_due_at, step, now).await?;
                     report.prompts += 1;
                 }
-                WatchAction::RaiseMissedCheckIn => {
-                    raise_alert(
-                        &txn,
-                        &mut outing,
-                        AlertReason::MissedCheckIn,
-                        AlertTier::OnDuty,
-                        None,
-                        now,
-                    )
-                    .await?;
-                    report.alerts_raised += 1;
-                }
-                WatchAction::RaiseOverdue => {
-                    raise_alert(
-                        &txn,
-                        &mut outing,
-                        AlertReason::Overdue,
-                        AlertTier::OnDuty,
-                        None,
-                        now,
-                    )
-                    .await?;
+                WatchAction::RaiseMissedCheckIn | WatchAction::RaiseOverdue => {
+                    let reason = if action == WatchAction::RaiseOverdue {
+                        AlertReason::Overdue
+                    } else {
+                        AlertReason::MissedCheckIn
+                    };
+                    let alert =
+                        raise_alert(&txn, &mut outing, reason, AlertTier::OnDuty, None, now)
+                            .await?;
+                    // Coordinators watching `alerts` hear of it now, not at its first escalation.
+                    report.events.push(alert_changed(&alert));
                     report.alerts_raised += 1;
                 }
             }
@@ -247,7 +236,10 @@ pub async fn watchdog_tick(
         let grace = outings
             .iter()
             .find(|outing| outing.id == alert.outing_id)
-            .map_or(Duration::minutes(10), grace_of);
+            .map_or(
+                Duration::minutes(i64::from(bounds::DEFAULT_GRACE_MINUTES)),
+                grace_of,
+            );
         let tier = AlertTier::parse(&alert.tier)
             .map_err(|err| DbErr::Custom(err.to_string()))?
             .next();

@@ -1348,8 +1348,10 @@ impl OutingMutation {
             now,
         )
         .await?;
-        // The newest check-in sets the next deadline; a late one from before it does not.
-        if latest.is_none_or(|latest| made_at >= latest) {
+        // The newest check-in sets the next deadline; a late one from before it does not, and
+        // neither does it return an escalated outing to in progress.
+        let is_newest = latest.is_none_or(|latest| made_at >= latest);
+        if is_newest {
             let interval = Duration::minutes(i64::from(outing.check_in_interval_minutes));
             if let Some(mut watch) = safety::watch_of(&outing) {
                 watch.check_in_due_at = rules::next_deadline(made_at, interval);
@@ -1358,7 +1360,7 @@ impl OutingMutation {
             }
         }
         let status = DomainStatus::parse(&outing.status)?;
-        if status == DomainStatus::Escalated && kind == DomainCheckInKind::Ok {
+        if status == DomainStatus::Escalated && kind == DomainCheckInKind::Ok && is_newest {
             outing.status = rules::transition(status, OutingAction::Recover)
                 .map_err(|refused| invalid_transition(refused.from, refused.action))?
                 .as_str()
@@ -1676,6 +1678,8 @@ async fn lifecycle(
             notify::withdraw_outing_reminders(&txn, &outing).await?;
         }
         OutingAction::Extend => {
+            // The new end gets its own overdue alert if the outing overruns it too.
+            outing.overdue_alerted = false;
             let watch = safety::watch_of(&outing);
             safety::apply_watch(&mut outing, watch);
         }

@@ -435,6 +435,21 @@ async fn the_safety_ladder_climbs_until_someone_acknowledges() {
             .len(),
         1
     );
+    // The prompt reaches the participant's phone: the outing's id, nothing about the place, the
+    // goal or the people (it shows on a lock screen).
+    app.drain().await;
+    let received = receiver.received();
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert!(
+        receiver.violations().is_empty(),
+        "{:?}",
+        receiver.violations()
+    );
+    let payload = received[0].payload.to_string();
+    assert!(payload.contains(&id), "{payload}");
+    for private in ["市バス", "西長堀", "ride two stops", "Haruka", "Ken"] {
+        assert!(!payload.contains(private), "{private} in {payload}");
+    }
     assert_eq!(
         notifications_of(&app, "check_in_due", &w.lead).await.len(),
         1
@@ -448,7 +463,17 @@ async fn the_safety_ladder_climbs_until_someone_acknowledges() {
     );
     // Due + grace: an alert, to the coordinator on duty only; the outing is escalated.
     app.clock.set(start + Duration::minutes(40));
-    assert_eq!(app.watchdog().await.alerts_raised, 1);
+    let tick = app.watchdog().await;
+    assert_eq!(tick.alerts_raised, 1);
+    // Subscribers to `alerts` hear of it at once.
+    assert!(
+        tick.events.iter().any(|event| matches!(
+            event,
+            tomoni_schema::api::events::DomainEvent::AlertChanged { .. }
+        )),
+        "{:?}",
+        tick.events
+    );
     let alerts = alert_row(&app, &id).await;
     assert_eq!(alerts.len(), 1);
     assert_eq!(
@@ -587,6 +612,32 @@ async fn the_safety_ladder_climbs_until_someone_acknowledges() {
         flagged.data()["person"]["training"]["needsSupervisionFollowUp"],
         true
     );
+    // A session held before the incident (entered late) does not answer it; one held today does.
+    let follow_up = || async {
+        app.graphql(
+            Some(&w.coordinator),
+            "query($id: ID!) { person(id: $id) { training { needsSupervisionFollowUp } } }",
+            json!({ "id": w.lead }),
+        )
+        .await
+        .data()["person"]["training"]["needsSupervisionFollowUp"]
+            .clone()
+    };
+    let today = app
+        .clock
+        .now()
+        .with_timezone(&chrono_tz::Asia::Tokyo)
+        .date_naive();
+    for (held_on, still_flagged) in [(today - Duration::days(2), true), (today, false)] {
+        app.graphql(
+            Some(&w.coordinator),
+            "mutation($input: RecordSupervisionInput!) { recordSupervision(input: $input) { session { heldOn } } }",
+            json!({ "input": { "supporterId": w.lead, "supervisorId": w.coordinator_id, "heldOn": held_on.to_string(), "note": "振り返り" } }),
+        )
+        .await
+        .data();
+        assert_eq!(follow_up().await, still_flagged, "held on {held_on}");
+    }
     // Members never see the crisis plan through the alert.
     let seen = app
         .graphql(
@@ -685,6 +736,47 @@ async fn urgent_check_ins_raise_alerts_at_once_and_overdue_outings_raise_one() {
         vec!["missed_check_in".to_owned(), "overdue".to_owned()]
     );
     assert!(!app.watchdog().await.did_work());
+    // Extended after all: the new end is watched too, and overrunning it is a new overdue alert.
+    app.graphql(
+        Some(&w.participant_token),
+        "mutation($input: CheckInInput!) { checkIn(input: $input) { checkIn { kind } } }",
+        json!({ "input": { "outingId": second, "kind": "OK" } }),
+    )
+    .await
+    .data();
+    let extended = app
+        .outing_step(
+            &w.lead_token,
+            "extendOuting",
+            json!({ "outingId": second, "minutes": 120 }),
+        )
+        .await;
+    let extended_end: chrono::DateTime<Utc> = outing(&extended, "extendOuting")["plannedEnd"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(extended_end > app.clock.now());
+    // Checked in throughout, so only the end is missed.
+    while app.clock.now() < extended_end {
+        app.clock.advance(Duration::minutes(20));
+        app.graphql(
+            Some(&w.participant_token),
+            "mutation($input: CheckInInput!) { checkIn(input: $input) { checkIn { kind } } }",
+            json!({ "input": { "outingId": second, "kind": "OK" } }),
+        )
+        .await
+        .data();
+        app.watchdog().await;
+    }
+    app.clock.set(extended_end + Duration::minutes(15));
+    app.watchdog().await;
+    let overdue = alert_row(&app, &second)
+        .await
+        .into_iter()
+        .filter(|alert| alert.reason == "overdue")
+        .count();
+    assert_eq!(overdue, 2, "one overdue alert for each end it overran");
 }
 
 #[tokio::test]
@@ -767,6 +859,32 @@ async fn offline_check_ins_and_location_consent() {
         .as_array()
         .unwrap();
     assert_eq!(check_ins.last().unwrap()["latitude"], 34.68);
+
+    // "Need help" escalates; an "OK" made before it (sent late from a phone that was offline)
+    // does not return the outing to in progress, a newer one does.
+    let status_after = |kind: &'static str, made_at: chrono::DateTime<Utc>| {
+        let app = &app;
+        let token = w.participant_token.clone();
+        let id = id.clone();
+        async move {
+            app.graphql(
+                Some(&token),
+                "mutation($input: CheckInInput!) { checkIn(input: $input) { outing { status } } }",
+                json!({ "input": { "outingId": id, "kind": kind, "madeAt": made_at.to_rfc3339() } }),
+            )
+            .await
+            .data()["checkIn"]["outing"]["status"]
+                .clone()
+        }
+    };
+    app.clock.advance(Duration::minutes(5));
+    let now = app.clock.now();
+    assert_eq!(status_after("NEED_HELP", now).await, "ESCALATED");
+    assert_eq!(
+        status_after("OK", now - Duration::minutes(2)).await,
+        "ESCALATED"
+    );
+    assert_eq!(status_after("OK", now).await, "IN_PROGRESS");
 }
 
 #[tokio::test]
