@@ -321,7 +321,7 @@ impl SupporterTraining {
     }
 }
 
-fn may_see_training(viewer: &Viewer, supporter: &people::Model) -> bool {
+pub(crate) fn may_see_training(viewer: &Viewer, supporter: &people::Model) -> bool {
     viewer.organisation_id == supporter.organisation_id
         && (viewer.person_id == supporter.id || viewer.is_coordinator())
 }

@@ -209,9 +209,11 @@ impl Person {
     }
 
     /// Set for supporters: what their training allows (be matched, lead outings, join as a
-    /// trainee) and what is missing.
+    /// trainee) and what is missing. The supporter and coordinators only, like `training`.
     async fn capabilities(&self, ctx: &Context<'_>) -> ApiResult<Option<SupporterCapabilities>> {
-        if self.role != domain::Role::Supporter {
+        if self.role != domain::Role::Supporter
+            || !training::may_see_training(&viewer(ctx)?, &self.row)
+        {
             return Ok(None);
         }
         Ok(Some(

@@ -217,11 +217,22 @@ pub async fn apply(
         }
         MatchStatus::Proposed | MatchStatus::Expired => {}
     }
-    if let Some(reason) = change.reason {
-        update = update.col_expr(
-            support_matches::Column::EndReason,
-            Expr::value(reason.as_str()),
-        );
+    match (change.reason, change.to) {
+        (Some(reason), _) => {
+            update = update.col_expr(
+                support_matches::Column::EndReason,
+                Expr::value(reason.as_str()),
+            );
+        }
+        // A resumed match has no pause reason, and a pause carries its own reason or none,
+        // never an earlier pause's.
+        (None, MatchStatus::Active | MatchStatus::Paused) => {
+            update = update.col_expr(
+                support_matches::Column::EndReason,
+                Expr::value(Option::<String>::None),
+            );
+        }
+        (None, _) => {}
     }
     if let Some(reflection) = change.closing_reflection {
         update = update.col_expr(

@@ -156,11 +156,19 @@ async fn a_match_goes_through_its_whole_life_and_widens_what_its_people_see() {
         )
         .await;
     assert_eq!(paused.data()["pauseMatch"]["match"]["status"], "PAUSED");
+    assert_eq!(
+        paused.data()["pauseMatch"]["match"]["endReason"],
+        "CIRCUMSTANCES_CHANGED"
+    );
     assert!(!sees_person(&app, &supporter_token, &participant).await);
     let resumed = app
         .match_step(&coordinator, "resumeMatch", json!({ "matchId": match_id }))
         .await;
     assert_eq!(resumed.data()["resumeMatch"]["match"]["status"], "ACTIVE");
+    assert!(
+        resumed.data()["resumeMatch"]["match"]["endReason"].is_null(),
+        "a resumed match keeps no pause reason"
+    );
     let twice = app
         .match_step(&coordinator, "resumeMatch", json!({ "matchId": match_id }))
         .await;

@@ -330,8 +330,17 @@ async fn proposals_training_caps_and_cancellation() {
     )
     .await
     .data();
-    // Two outings on the same (future) day, wherever the week boundary falls.
-    let day = 3 * 24 * 60;
+    // Three outings on next week's Wednesday (Tokyo), well inside one Monday–Sunday week.
+    let day = {
+        use chrono::{Datelike, TimeZone};
+        let tokyo = app.clock.now().with_timezone(&chrono_tz::Asia::Tokyo);
+        let to_wednesday = (7 + 2 - i64::from(tokyo.weekday().num_days_from_monday())) % 7 + 7;
+        let wednesday = tokyo.date_naive() + Duration::days(to_wednesday);
+        let ten = chrono_tz::Asia::Tokyo
+            .from_local_datetime(&wednesday.and_hms_opt(10, 0, 0).unwrap())
+            .unwrap();
+        (ten.with_timezone(&Utc) - app.clock.now()).num_minutes()
+    };
     app.plan_outing(&w.coordinator, &w.participant, &w.lead, day, 60)
         .await
         .data();
