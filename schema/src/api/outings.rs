@@ -266,14 +266,22 @@ impl Alert {
             .map(Into::into))
     }
 
-    async fn resolution_note(&self) -> Option<&str> {
-        self.row.resolution_note.as_deref()
+    /// What the coordinator who resolved it wrote: coordinators only (the outing's members see
+    /// the alert, not the incident notes).
+    async fn resolution_note(&self, ctx: &Context<'_>) -> ApiResult<Option<&str>> {
+        Ok(viewer(ctx)?
+            .is_coordinator()
+            .then_some(self.row.resolution_note.as_deref())
+            .flatten())
     }
 
-    /// The participant's crisis plan (what helps, whom to call): for the alert's owner only.
+    /// The participant's crisis plan (what helps, whom to call): for the alert's owner, while
+    /// they handle it (acknowledged, not yet resolved).
     async fn crisis_plan(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
         let viewer = viewer(ctx)?;
-        if self.row.owner_id != Some(viewer.person_id) {
+        if self.row.owner_id != Some(viewer.person_id)
+            || self.row.status != DomainAlertStatus::Acknowledged.as_str()
+        {
             return Ok(None);
         }
         let db = &state(ctx)?.db;
@@ -1041,6 +1049,15 @@ impl OutingMutation {
         {
             return Err(ApiError::NotFound);
         }
+        // The supporters' profiles are locked one by one in `check_supporter`; taking them in id
+        // order first keeps two plans with the same people in swapped roles from deadlocking.
+        let mut supporter_ids: Vec<Uuid> = std::iter::once(lead_id)
+            .chain(trainee_ids.iter().copied())
+            .collect();
+        supporter_ids.sort_unstable();
+        for id in supporter_ids {
+            store::matches::lock_supporter(&txn, id).await?;
+        }
         let lead = supporter_in(&txn, &viewer, lead_id, "leadSupporterId").await?;
         check_supporter(
             &txn,
@@ -1479,9 +1496,8 @@ impl OutingMutation {
         let state = state(ctx)?;
         let now = state.clock.now();
         let txn = store::begin_write(&state.db).await?;
-        let mut alert = store::outings::find_alerts(&txn, &[alert_id])
+        let mut alert = store::outings::lock_alert(&txn, alert_id)
             .await?
-            .pop()
             .filter(|alert| alert.organisation_id == viewer.organisation_id)
             .ok_or(ApiError::NotFound)?;
         let status = DomainAlertStatus::parse(&alert.status)?;

@@ -401,6 +401,17 @@ pub async fn find_alerts(
         .await
 }
 
+/// The alert, locked for the rest of the transaction (a resolution is decided once).
+pub async fn lock_alert(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<alerts::Model>, DbErr> {
+    alerts::Entity::find_by_id(id)
+        .lock_exclusive()
+        .one(db)
+        .await
+}
+
 /// Takes ownership of an open alert unless someone already has: the first acknowledgement wins.
 pub async fn acknowledge(
     db: &impl ConnectionTrait,

@@ -651,11 +651,13 @@ async fn the_safety_ladder_climbs_until_someone_acknowledges() {
     let seen = app
         .graphql(
             Some(&w.lead_token),
-            "query($id: ID!) { outing(id: $id) { alerts { crisisPlan } } }",
+            "query($id: ID!) { outing(id: $id) { alerts { crisisPlan resolutionNote } } }",
             json!({ "id": id }),
         )
         .await;
     assert!(seen.data()["outing"]["alerts"][0]["crisisPlan"].is_null());
+    // Nor the coordinator's note on the incident.
+    assert!(seen.data()["outing"]["alerts"][0]["resolutionNote"].is_null());
 }
 
 #[tokio::test]
