@@ -20,7 +20,39 @@ struct Relayed {
     event: DomainEvent,
 }
 
-/// Starts relaying until `stop` turns true. Returns an error when it cannot listen at all.
+/// Waits between attempts to start listening: the first retry soon, then no more than this often.
+const RETRY_FIRST: std::time::Duration = std::time::Duration::from_secs(1);
+const RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A listener on the channel, retrying (with a growing pause) while the database cannot be reached,
+/// so that a database that was briefly away at start does not leave this server deaf for good.
+/// None when `stop` turned true first.
+async fn listen(
+    database_url: &str,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) -> Option<PgListener> {
+    let mut pause = RETRY_FIRST;
+    loop {
+        let attempt = async {
+            let mut listener = PgListener::connect(database_url).await?;
+            listener.listen(CHANNEL).await?;
+            Ok::<_, sea_orm::sqlx::Error>(listener)
+        };
+        match attempt.await {
+            Ok(listener) => return Some(listener),
+            Err(err) => {
+                tracing::warn!(error = %err, retry_in_s = pause.as_secs(), "cannot listen for other servers' events yet");
+            }
+        }
+        tokio::select! {
+            _ = stop.changed() => return None,
+            () = tokio::time::sleep(pause) => {}
+        }
+        pause = (pause * 2).min(RETRY_MAX);
+    }
+}
+
+/// Relays until `stop` turns true.
 pub async fn run(
     database_url: String,
     db: DatabaseConnection,
@@ -28,9 +60,10 @@ pub async fn run(
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let me = Uuid::now_v7();
-    let mut listener = PgListener::connect(&database_url).await?;
-    listener.listen(CHANNEL).await?;
     let mut local = events.subscribe();
+    let Some(mut listener) = listen(&database_url, &mut stop).await else {
+        return Ok(());
+    };
     loop {
         tokio::select! {
             _ = stop.changed() => return Ok(()),
