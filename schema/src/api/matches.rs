@@ -580,7 +580,9 @@ impl MatchMutation {
                 &capabilities.missing_to_be_matched,
             ));
         }
-        store::matches::expire_stale_for_pair(&txn, supporter.id, participant.id, now).await?;
+        let expired =
+            store::matches::expire_stale_for_pair(&txn, supporter.id, participant.id, now).await?;
+        record_expired(&txn, &expired, now).await?;
         if store::matches::open_supporters_of_participant(&txn, participant.id, now)
             .await?
             .contains(&supporter.id)
@@ -947,9 +949,21 @@ pub async fn expire_proposals(
 ) -> ApiResult<usize> {
     let txn = store::begin_write(db).await?;
     let expired = store::matches::expire_due(&txn, now).await?;
-    for row in &expired {
+    record_expired(&txn, &expired, now).await?;
+    txn.commit().await?;
+    Ok(expired.len())
+}
+
+/// Audits proposals that just expired and tells their proposers, whoever noticed the expiry (the
+/// sweep, or a new proposal for the same pair).
+async fn record_expired(
+    txn: &DatabaseTransaction,
+    expired: &[support_matches::Model],
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    for row in expired {
         store::audit::record(
-            &txn,
+            txn,
             store::audit::AuditEntry {
                 organisation_id: row.organisation_id,
                 actor_id: None,
@@ -962,7 +976,7 @@ pub async fn expire_proposals(
         )
         .await?;
         push_match_update(
-            &txn,
+            txn,
             Uuid::nil(),
             row,
             "expired",
@@ -971,8 +985,7 @@ pub async fn expire_proposals(
         )
         .await?;
     }
-    txn.commit().await?;
-    Ok(expired.len())
+    Ok(())
 }
 
 #[cfg(test)]

@@ -296,9 +296,26 @@ async fn declined_and_expired_proposals_free_the_pair() {
     assert_eq!(row.status, "expired");
     assert_eq!(audited(&app, "match.expired").await, 1);
     assert_eq!(pushes_to(&app, &coordinator_id).await, 2);
+    let third = app.propose(&coordinator, &supporter, &participant).await;
+    let third_id = third.data()["proposeMatch"]["match"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // One that expires before the sweep sees it, found by a new proposal for the pair instead:
+    // audited and told just the same.
+    app.clock
+        .advance(chrono::Duration::days(14) + chrono::Duration::seconds(1));
     app.propose(&coordinator, &supporter, &participant)
         .await
         .data();
+    let row = support_matches::Entity::find_by_id(Uuid::parse_str(&third_id).unwrap())
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.status, "expired");
+    assert_eq!(audited(&app, "match.expired").await, 2);
+    assert_eq!(pushes_to(&app, &coordinator_id).await, 3);
 }
 
 #[tokio::test]
