@@ -1277,12 +1277,27 @@ impl OutingMutation {
         step(&outing, actor, OutingAction::Cancel)?;
         let start = input.planned_start.unwrap_or(outing.planned_start);
         let end = input.planned_end.unwrap_or(outing.planned_end);
-        check_times(start, end, now)?;
+        // New times are checked as a plan's are, for everyone they count against; a change of
+        // place or goal alone leaves the times (even a start that has just passed) alone.
         if start != outing.planned_start || end != outing.planned_end {
-            let lead = store::people::find(&txn, outing.lead_supporter_id)
+            check_times(start, end, now)?;
+            let mut supporters: Vec<(Uuid, bool)> = store::outings::members_of(&txn, &[outing.id])
                 .await?
-                .ok_or_else(|| ApiError::internal("outing without lead"))?;
-            check_supporter(&txn, &lead, true, start, end, Some(outing.id), now).await?;
+                .into_iter()
+                .filter_map(|member| match member.role.as_str() {
+                    member_role::LEAD => Some((member.person_id, true)),
+                    member_role::TRAINEE => Some((member.person_id, false)),
+                    _ => None,
+                })
+                .collect();
+            supporters.sort_unstable();
+            for (supporter_id, as_lead) in supporters {
+                let supporter = store::people::find(&txn, supporter_id)
+                    .await?
+                    .ok_or_else(|| ApiError::internal("outing member without a person"))?;
+                check_supporter(&txn, &supporter, as_lead, start, end, Some(outing.id), now)
+                    .await?;
+            }
         }
         outing.planned_start = start;
         outing.planned_end = end;
@@ -1664,6 +1679,14 @@ async fn lifecycle(
             outing.approved_by = Some(viewer.person_id);
         }
         OutingAction::Start => {
+            // Started after its planned end, the outing would be overdue at once and raise a
+            // false alarm to the coordinators.
+            if now >= outing.planned_end {
+                return Err(ApiError::refused(
+                    reasons::INVALID_TRANSITION,
+                    "the outing's planned end has passed: replan it before starting",
+                ));
+            }
             let lead = store::people::find(&txn, outing.lead_supporter_id)
                 .await?
                 .ok_or_else(|| ApiError::internal("outing without lead"))?;

@@ -1104,3 +1104,45 @@ async fn two_watchdogs_raise_each_alert_once_and_send_each_push_once() {
         5
     );
 }
+
+/// An outing whose planned end has passed is not started (it would be overdue at once); changing
+/// only its place does not trip over its past start; new times make it startable again.
+#[tokio::test]
+async fn a_late_outing_is_replanned_before_it_starts() {
+    let app = app().await;
+    let w = world(&app).await;
+    let planned = app
+        .plan_outing(&w.coordinator, &w.participant, &w.lead, 60, 60)
+        .await;
+    let id = id_of(&planned, "planOuting");
+    app.clock.advance(Duration::hours(3));
+    let before = app.snapshot().await;
+    let late = app
+        .outing_step(&w.lead_token, "startOuting", json!({ "outingId": id }))
+        .await;
+    assert_eq!(reason(&late), Some("INVALID_TRANSITION"));
+    assert_eq!(app.snapshot().await, before);
+    let moved = app
+        .outing_step(
+            &w.lead_token,
+            "replanOuting",
+            json!({ "outingId": id, "place": "区役所 2 階" }),
+        )
+        .await;
+    assert_eq!(outing(&moved, "replanOuting")["status"], "PLANNED");
+    let start = app.clock.now() + Duration::minutes(10);
+    app.outing_step(
+        &w.coordinator,
+        "replanOuting",
+        json!({ "outingId": id, "plannedStart": start.to_rfc3339(), "plannedEnd": (start + Duration::hours(1)).to_rfc3339() }),
+    )
+    .await
+    .data();
+    app.clock.set(start);
+    let started = app
+        .outing_step(&w.lead_token, "startOuting", json!({ "outingId": id }))
+        .await;
+    assert_eq!(outing(&started, "startOuting")["status"], "IN_PROGRESS");
+    // Nothing is overdue, and nothing falls due before the first check-in.
+    assert!(!app.watchdog().await.did_work());
+}
