@@ -1416,13 +1416,9 @@ impl OutingMutation {
         )
         .await?;
         let outing = store::outings::save(&txn, outing, now).await?;
-        let changed = outing_changed(&outing);
-        let object = outing_object(&txn, outing).await?;
-        txn.commit().await?;
-        state.events.publish(changed);
+        let object = commit_outing(txn, state, outing, alert.is_some()).await?;
         if let Some(alert) = &alert {
             state.events.publish(safety::alert_changed(alert));
-            state.events.publish(DomainEvent::NotificationsQueued);
         }
         Ok(CheckInPayload {
             check_in: CheckIn::from_row(check_in)?,

@@ -84,12 +84,7 @@ impl SubscriptionRoot {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<impl Stream<Item = ApiResult<Alert>> + use<>> {
         let viewer = viewer(ctx)?;
-        if !viewer.is_coordinator() {
-            return Err(ApiError::Forbidden {
-                reason: "only coordinators follow alerts",
-            }
-            .into());
-        }
+        super::training::ensure_coordinator(&viewer, "only coordinators follow alerts")?;
         let state = state(ctx)?;
         let db = state.db.clone();
         Ok(events_of(state, move |event| {
