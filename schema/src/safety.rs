@@ -3,6 +3,8 @@
 //! tiers. The rules are `domain::outings`; the server only calls `watchdog_tick` in a loop. All
 //! state is in the database, so a restarted or second server carries on where the first stopped.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use serde_json::json;
@@ -194,7 +196,17 @@ pub async fn watchdog_tick(
 ) -> Result<TickReport, DbErr> {
     let txn = store::begin_write(db).await?;
     let mut report = TickReport::default();
-    for mut outing in store::outings::lock_due_watches(&txn, now, batch).await? {
+    let due_watches = store::outings::lock_due_watches(&txn, now, batch).await?;
+    // Everyone on the due outings, in one statement (prompts go to every member).
+    let due_ids: Vec<Uuid> = due_watches.iter().map(|outing| outing.id).collect();
+    let mut members: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for member in store::outings::members_of(&txn, &due_ids).await? {
+        members
+            .entry(member.outing_id)
+            .or_default()
+            .push(member.person_id);
+    }
+    for mut outing in due_watches {
         let Some(watch) = watch_of(&outing) else {
             outing.watch_at = None;
             store::outings::save(&txn, outing, now).await?;
@@ -204,7 +216,9 @@ pub async fn watchdog_tick(
         for action in actions {
             match action {
                 WatchAction::Prompt(step) => {
-                    prompt_members(&txn, &outing, watch.check_in_due_at, step, now).await?;
+                    let members = members.get(&outing.id).map_or(&[][..], Vec::as_slice);
+                    prompt_members(&txn, &outing, members, watch.check_in_due_at, step, now)
+                        .await?;
                     report.prompts += 1;
                 }
                 WatchAction::RaiseMissedCheckIn | WatchAction::RaiseOverdue => {
@@ -277,19 +291,20 @@ pub fn alert_changed(alert: &alerts::Model) -> DomainEvent {
     }
 }
 
-/// "Check-in due" to everyone on the outing.
+/// "Check-in due" to everyone on the outing (`members`).
 async fn prompt_members(
     db: &impl ConnectionTrait,
     outing: &outings::Model,
+    members: &[Uuid],
     due_at: DateTime<Utc>,
     step: WatchStep,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    for member in store::outings::members_of(db, &[outing.id]).await? {
+    for member in members {
         notify::remind(
             db,
             Recipient {
-                person_id: member.person_id,
+                person_id: *member,
                 organisation_id: outing.organisation_id,
             },
             Message::CheckInDue {
@@ -302,7 +317,7 @@ async fn prompt_members(
                 outing.id.simple(),
                 due_at.timestamp(),
                 step.as_str(),
-                member.person_id.simple()
+                member.simple()
             ),
             now,
         )

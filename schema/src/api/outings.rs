@@ -1694,9 +1694,10 @@ async fn lifecycle(
                 ));
             }
             outing.started_at = Some(now);
+            // Already now: the watch below is only kept for an outing under way.
             outing.status = to.as_str().to_owned();
             let interval = Duration::minutes(i64::from(outing.check_in_interval_minutes));
-            outing.check_in_due_at = Some(now + interval);
+            outing.check_in_due_at = Some(rules::next_deadline(now, interval));
             outing.watch_step = None;
             outing.overdue_alerted = false;
             let watch = safety::watch_of(&outing);
@@ -1705,7 +1706,6 @@ async fn lifecycle(
         }
         OutingAction::Complete => {
             outing.ended_at = Some(now);
-            outing.status = to.as_str().to_owned();
             safety::apply_watch(&mut outing, None);
         }
         OutingAction::Cancel => {
