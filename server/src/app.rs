@@ -136,6 +136,7 @@ impl Application {
                 .then(|| crate::workers::watchdog::WatchdogConfig {
                     tick: Duration::from_millis(settings.safety.tick_ms),
                     batch: settings.safety.batch_size,
+                    timings: settings.safety.timings(),
                 }),
         })
     }
@@ -286,6 +287,7 @@ pub fn build_schema(
             )),
             redeem_attempts_per_minute: NonZeroU32::new(settings.limits.redeem_attempts_per_minute)
                 .unwrap_or(NonZeroU32::MIN),
+            safety: settings.safety.timings(),
         },
     })
 }

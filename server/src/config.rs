@@ -116,6 +116,20 @@ pub struct SafetySettings {
     pub tick_ms: u64,
     /// Outings and alerts it handles per tick at most (the rest at the next, at once).
     pub batch_size: u64,
+    /// An acknowledged alert left unresolved this long reminds its owner; as long again, and it
+    /// goes back to the coordinators on duty.
+    pub acknowledged_reminder_minutes: u32,
+}
+
+impl SafetySettings {
+    /// The timings the schema's rules take.
+    pub fn timings(&self) -> tomoni_schema::safety::SafetyTimings {
+        tomoni_schema::safety::SafetyTimings {
+            acknowledged_reminder: chrono::Duration::minutes(i64::from(
+                self.acknowledged_reminder_minutes,
+            )),
+        }
+    }
 }
 
 impl Default for SafetySettings {
@@ -124,6 +138,7 @@ impl Default for SafetySettings {
             watchdog: true,
             tick_ms: 200,
             batch_size: 200,
+            acknowledged_reminder_minutes: 15,
         }
     }
 }
@@ -270,6 +285,12 @@ impl Settings {
         }
         if !(1..=10_000).contains(&self.safety.batch_size) {
             return Err(invalid("safety.batch_size", "must be between 1 and 10000"));
+        }
+        if !(1..=240).contains(&self.safety.acknowledged_reminder_minutes) {
+            return Err(invalid(
+                "safety.acknowledged_reminder_minutes",
+                "must be between 1 and 240",
+            ));
         }
         if let Some(url) = &self.database_url {
             let url = url.expose();

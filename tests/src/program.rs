@@ -166,7 +166,7 @@ pub fn reason(answer: &Answer) -> Option<&str> {
 }
 
 pub const PLAN_OUTING: &str = "mutation($input: PlanOutingInput!) { planOuting(input: $input) { outing { id status members { personId displayName role } } } }";
-pub const OUTING_FIELDS: &str = "id status plannedStart plannedEnd checkInDueAt extensions startedAt endedAt anxietyBefore confidenceAfter supporterNote cancelReason members { personId role } checkIns { kind madeAt personId latitude } latestCheckIn { kind } alerts { id reason tier status ownerId }";
+pub const OUTING_FIELDS: &str = "id status plannedStart plannedEnd checkInDueAt extensions startedAt endedAt anxietyBefore confidenceAfter supporterNote cancelReason members { personId role } checkIns { nodes { kind madeAt personId latitude } } latestCheckIn { kind } alerts { nodes { id reason tier status ownerId } }";
 
 impl TestApp {
     /// A supporter who may lead outings (basic and specialised complete).
@@ -236,8 +236,13 @@ impl TestApp {
 
     /// One watchdog tick at the test clock's time.
     pub async fn watchdog(&self) -> tomoni_schema::safety::TickReport {
-        tomoni_schema::safety::watchdog_tick(&self.db, self.clock.now(), 100)
-            .await
-            .expect("watchdog tick")
+        tomoni_schema::safety::watchdog_tick(
+            &self.db,
+            self.clock.now(),
+            100,
+            self.settings.safety.timings(),
+        )
+        .await
+        .expect("watchdog tick")
     }
 }

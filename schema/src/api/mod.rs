@@ -72,6 +72,8 @@ pub struct ApiConfig {
     pub endpoint_policy: EndpointPolicy,
     /// The VAPID application server key the app subscribes with.
     pub vapid_public_key: String,
+    /// The safety net's timings (acknowledged alerts' reminders).
+    pub safety: crate::safety::SafetyTimings,
 }
 
 impl Default for ApiConfig {
@@ -83,6 +85,7 @@ impl Default for ApiConfig {
             redeem_attempts_per_minute: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
             endpoint_policy: EndpointPolicy::default(),
             vapid_public_key: String::new(),
+            safety: crate::safety::SafetyTimings::default(),
         }
     }
 }

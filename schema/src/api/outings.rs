@@ -18,13 +18,13 @@ use super::error::{ApiError, ApiResult, reasons};
 use super::events::DomainEvent;
 use super::inputs::parse_id;
 use super::mutation::{audit, valid};
-use super::pagination::{connection, page_request};
+use super::pagination::{connection, page_of, page_request};
 use super::training::{
     capabilities_in, ensure_coordinator, member_in, supporter_in, today_in, training_incomplete,
     zone_of,
 };
 use crate::domain::access::Viewer;
-use crate::domain::clock::at_local;
+use crate::domain::clock::{at_local, day_bounds};
 use crate::domain::matching::Cap;
 use crate::domain::outings::{
     self as rules, AlertReason as DomainAlertReason, AlertStatus as DomainAlertStatus,
@@ -256,6 +256,12 @@ impl Alert {
         self.row.resolved_at
     }
 
+    /// When a member's late "OK" answered this missed-check-in alert: it stopped paging, and
+    /// stays open until a coordinator resolves it.
+    async fn answered_late_at(&self) -> Option<DateTime<Utc>> {
+        self.row.answered_late_at
+    }
+
     async fn resolution(&self) -> ApiResult<Option<AlertResolution>> {
         Ok(self
             .row
@@ -387,13 +393,22 @@ impl Outing {
             .filter(|_| self.row.watch_at.is_some() || self.row.watch_step.is_some())
     }
 
-    /// Check-ins in the order they were made.
-    async fn check_ins(&self) -> ApiResult<Vec<CheckIn>> {
-        self.check_ins
-            .iter()
-            .cloned()
-            .map(CheckIn::from_row)
-            .collect()
+    /// Check-ins, newest (by when they were made) first.
+    #[graphql(complexity = "first.unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn check_ins(
+        &self,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Connection<String, CheckIn>> {
+        let request = page_request(first, after.as_deref())?;
+        let newest_first: Vec<&check_ins::Model> = self.check_ins.iter().rev().collect();
+        let page = page_of(&newest_first, request, |row| row.id)?;
+        connection(
+            request,
+            page,
+            |row| row.id,
+            |row| CheckIn::from_row(row.clone()),
+        )
     }
 
     async fn latest_check_in(&self) -> ApiResult<Option<CheckIn>> {
@@ -404,13 +419,22 @@ impl Outing {
             .transpose()
     }
 
-    /// Alerts about this outing, oldest first.
-    async fn alerts(&self) -> Vec<Alert> {
-        self.alerts
-            .iter()
-            .cloned()
-            .map(|row| Alert { row })
-            .collect()
+    /// Alerts about this outing, newest first.
+    #[graphql(complexity = "first.unwrap_or(20).max(1) as usize * child_complexity")]
+    async fn alerts(
+        &self,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<Connection<String, Alert>> {
+        let request = page_request(first, after.as_deref())?;
+        let newest_first: Vec<&alerts::Model> = self.alerts.iter().rev().collect();
+        let page = page_of(&newest_first, request, |row| row.id)?;
+        connection(
+            request,
+            page,
+            |row| row.id,
+            |row| Ok(Alert { row: row.clone() }),
+        )
     }
 
     async fn extensions(&self) -> i32 {
@@ -1327,10 +1351,12 @@ impl OutingMutation {
         Ok(OutingPayload { outing })
     }
 
-    /// A check-in by anyone on the outing: OK, need help, separated or SOS. It moves the next
-    /// deadline to its time plus the interval; need help and separated raise an alert at once, SOS
-    /// one at the top tier. A check-in while escalated returns the outing to in progress (the alert
-    /// stays open until resolved).
+    /// A check-in by anyone on the outing: OK, need help, separated or SOS. The newest one moves
+    /// the next deadline to its time plus the interval. Need help and separated raise an alert at
+    /// once, SOS one at the top tier — or join the alert of the outing already open (one incident,
+    /// one alert). A late "OK" answers a missed-check-in alert (its paging stops; it stays for a
+    /// coordinator to close) but never any other. An SOS is accepted on an outing under way,
+    /// planned for today, or ended within the hour, and never refused for its `madeAt`.
     async fn check_in(&self, ctx: &Context<'_>, input: CheckInInput) -> ApiResult<CheckInPayload> {
         let viewer = viewer(ctx)?;
         let outing_id = parse_id(&input.outing_id, "outingId")?;
@@ -1342,17 +1368,36 @@ impl OutingMutation {
         let kind = DomainCheckInKind::from(input.kind);
         let state = state(ctx)?;
         let now = state.clock.now();
-        let made_at = input.made_at.unwrap_or(now);
         let txn = store::begin_write(&state.db).await?;
         let (mut outing, actor) = visible_outing(&txn, &viewer, outing_id, true).await?;
-        step(&outing, actor, OutingAction::CheckIn)?;
-        let started_at = outing.started_at.unwrap_or(outing.planned_start);
-        if !rules::check_in_time_ok(made_at, started_at, now) {
-            return Err(ApiError::bad_input(
-                "madeAt",
-                "must not be in the future nor before the outing started",
-            ));
+        let status = DomainStatus::parse(&outing.status)?;
+        if kind == DomainCheckInKind::Sos && !status.is_under_way() {
+            // Never refused while it can matter: on the day, or just after the outing.
+            if !rules::may_act(actor, OutingAction::CheckIn) {
+                return Err(ApiError::Forbidden {
+                    reason: "only the outing's people check in",
+                });
+            }
+            let zone = match store::organisations::find(&txn, outing.organisation_id).await? {
+                Some(organisation) => zone_of(&organisation.time_zone),
+                None => chrono_tz::Asia::Tokyo,
+            };
+            let (day_start, day_end) = day_bounds(now, zone);
+            let planned_for_today =
+                outing.planned_start < day_end && outing.planned_end >= day_start;
+            if !rules::sos_counts(status, planned_for_today, outing.ended_at, now) {
+                return Err(invalid_transition(status, OutingAction::CheckIn));
+            }
+        } else {
+            step(&outing, actor, OutingAction::CheckIn)?;
         }
+        let made_at = rules::check_in_made_at(input.made_at, kind, outing.started_at, now)
+            .ok_or_else(|| {
+                ApiError::bad_input(
+                    "madeAt",
+                    "is too far in the future or before the outing started",
+                )
+            })?;
         if input.latitude.is_some() {
             let consents = store::profiles::participant_profiles_of(&txn, &[outing.participant_id])
                 .await?
@@ -1381,30 +1426,21 @@ impl OutingMutation {
         )
         .await?;
         // The newest check-in sets the next deadline; a late one from before it does not, and
-        // neither does it return an escalated outing to in progress.
+        // neither does it answer an alert.
         let is_newest = latest.is_none_or(|latest| made_at >= latest);
-        if is_newest {
+        if is_newest && let Some(watch) = safety::watch_of(&outing) {
             let interval = Duration::minutes(i64::from(outing.check_in_interval_minutes));
-            if let Some(mut watch) = safety::watch_of(&outing) {
-                watch.check_in_due_at = rules::next_deadline(made_at, interval);
-                watch.done = None;
-                safety::apply_watch(&mut outing, Some(watch));
-            }
+            safety::apply_watch(&mut outing, Some(watch.rearmed(made_at, interval)));
         }
-        let status = DomainStatus::parse(&outing.status)?;
-        if status == DomainStatus::Escalated && kind == DomainCheckInKind::Ok && is_newest {
-            outing.status = rules::transition(status, OutingAction::Recover)
-                .map_err(|refused| invalid_transition(refused.from, refused.action))?
-                .as_str()
-                .to_owned();
-        }
-        let alert = match kind.raises() {
-            Some((reason, tier)) => Some(
-                safety::raise_alert(&txn, &mut outing, reason, tier, Some(viewer.person_id), now)
-                    .await?,
-            ),
-            None => None,
-        };
+        let alerts = safety::alerts_after_check_in(
+            &txn,
+            &mut outing,
+            kind,
+            is_newest,
+            viewer.person_id,
+            now,
+        )
+        .await?;
         audit(
             &txn,
             &viewer,
@@ -1416,14 +1452,14 @@ impl OutingMutation {
         )
         .await?;
         let outing = store::outings::save(&txn, outing, now).await?;
-        let object = commit_outing(txn, state, outing, alert.is_some()).await?;
-        if let Some(alert) = &alert {
+        let object = commit_outing(txn, state, outing, !alerts.changed.is_empty()).await?;
+        for alert in &alerts.changed {
             state.events.publish(safety::alert_changed(alert));
         }
         Ok(CheckInPayload {
             check_in: CheckIn::from_row(check_in)?,
             outing: object,
-            alert: alert.map(|row| Alert { row }),
+            alert: alerts.alert.map(|row| Alert { row }),
         })
     }
 
@@ -1458,8 +1494,13 @@ impl OutingMutation {
         {
             return Err(ApiError::NotFound);
         }
+        let reminder = state.config.safety.acknowledged_reminder;
         for alert in &found {
-            if !store::outings::acknowledge(&txn, alert.id, viewer.person_id, now).await? {
+            // An alert a late check-in answered pages nobody, its owner included.
+            let remind_at = alert.answered_late_at.is_none().then(|| now + reminder);
+            if !store::outings::acknowledge(&txn, alert.id, viewer.person_id, remind_at, now)
+                .await?
+            {
                 let current = store::outings::find_alerts(&txn, &[alert.id]).await?;
                 let owner = current.first().and_then(|alert| alert.owner_id);
                 let mut refusal = ApiError::refused(
@@ -1507,9 +1548,16 @@ impl OutingMutation {
         let state = state(ctx)?;
         let now = state.clock.now();
         let txn = store::begin_write(&state.db).await?;
+        // The outing is locked before its alert, as check-ins lock them (no deadlock).
+        let outing_id = store::outings::find_alerts(&txn, &[alert_id])
+            .await?
+            .pop()
+            .filter(|alert| alert.organisation_id == viewer.organisation_id)
+            .ok_or(ApiError::NotFound)?
+            .outing_id;
+        store::outings::lock(&txn, outing_id).await?;
         let mut alert = store::outings::lock_alert(&txn, alert_id)
             .await?
-            .filter(|alert| alert.organisation_id == viewer.organisation_id)
             .ok_or(ApiError::NotFound)?;
         let status = DomainAlertStatus::parse(&alert.status)?;
         if status != DomainAlertStatus::Acknowledged {
@@ -1545,8 +1593,13 @@ impl OutingMutation {
             Some(json!({ "resolution": resolution.as_str() })),
         )
         .await?;
+        // An outing still under way is watched again from now on.
+        let rearmed = safety::after_resolution(&txn, alert.outing_id, now).await?;
         txn.commit().await?;
         state.events.publish(safety::alert_changed(&alert));
+        if let Some(outing) = &rearmed {
+            state.events.publish(outing_changed(outing));
+        }
         Ok(ResolveAlertPayload {
             alert: Alert { row: alert },
         })

@@ -41,6 +41,30 @@ fn decode_cursor(cursor: &str) -> ApiResult<Uuid> {
         .ok_or_else(|| ApiError::bad_input("after", "is not a cursor this API gave out"))
 }
 
+/// One page of rows already in memory, in the order given: the `first` after the row whose id
+/// the cursor holds. A cursor of a row not in the list is BAD_USER_INPUT.
+pub fn page_of<M: Clone>(
+    rows: &[M],
+    request: PageRequest,
+    id_of: impl Fn(&M) -> Uuid,
+) -> ApiResult<Page<M>> {
+    let from = match request.after {
+        None => 0,
+        Some(after) => {
+            rows.iter()
+                .position(|row| id_of(row) == after)
+                .ok_or_else(|| ApiError::bad_input("after", "is not a cursor of this list"))?
+                + 1
+        }
+    };
+    let first = usize::try_from(request.first).unwrap_or(usize::MAX);
+    let rest = rows.get(from..).unwrap_or_default();
+    Ok(Page {
+        items: rest.iter().take(first).cloned().collect(),
+        has_next_page: rest.len() > first,
+    })
+}
+
 /// Builds the connection; `id_of` gives each row's id (its cursor) and `node` turns it into the
 /// GraphQL object.
 pub fn connection<M, N: OutputType>(
@@ -71,6 +95,29 @@ mod tests {
                 Err(ApiError::BadUserInput { field: "first", .. })
             ));
         }
+    }
+
+    #[test]
+    fn pages_in_memory_follow_their_cursors() {
+        let ids: Vec<Uuid> = (0..5).map(|_| Uuid::now_v7()).collect();
+        let first = page_of(&ids, page_request(Some(2), None).unwrap(), |id| *id).unwrap();
+        assert_eq!(first.items, ids[..2]);
+        assert!(first.has_next_page);
+        let cursor = encode_cursor(ids[1]);
+        let second = page_of(&ids, page_request(Some(2), Some(&cursor)).unwrap(), |id| {
+            *id
+        })
+        .unwrap();
+        assert_eq!(second.items, ids[2..4]);
+        let cursor = encode_cursor(ids[3]);
+        let last = page_of(&ids, page_request(Some(2), Some(&cursor)).unwrap(), |id| {
+            *id
+        })
+        .unwrap();
+        assert_eq!(last.items, ids[4..]);
+        assert!(!last.has_next_page);
+        let stranger = encode_cursor(Uuid::now_v7());
+        assert!(page_of(&ids, page_request(None, Some(&stranger)).unwrap(), |id| *id).is_err());
     }
 
     #[test]

@@ -186,6 +186,33 @@ stored_names!(AlertReason, "alert reason", {
     Overdue => "overdue",
 });
 
+impl AlertReason {
+    /// How urgent the reason is: an alert joined by a more urgent check-in takes its reason.
+    fn urgency(self) -> u8 {
+        match self {
+            Self::MissedCheckIn | Self::Overdue => 0,
+            Self::NeedHelp => 1,
+            Self::Separated => 2,
+            Self::Sos => 3,
+        }
+    }
+
+    /// The more urgent of the two (the alert's own on a tie).
+    pub fn most_urgent(self, other: Self) -> Self {
+        if other.urgency() > self.urgency() {
+            other
+        } else {
+            self
+        }
+    }
+
+    /// A late "OK" from a member answers only a missed check-in: it says nothing about help asked
+    /// for, a separation or an SOS, nor about an outing that overran its end.
+    pub fn answered_by_ok(self) -> bool {
+        self == Self::MissedCheckIn
+    }
+}
+
 impl CheckInKind {
     /// The alert a check-in raises at once, if any, and the tier it starts at.
     pub fn raises(self) -> Option<(AlertReason, AlertTier)> {
@@ -235,6 +262,92 @@ stored_names!(AlertStatus, "alert status", {
     Acknowledged => "acknowledged",
     Resolved => "resolved",
 });
+
+impl AlertStatus {
+    /// Not resolved: someone must still act on it.
+    pub fn is_active(self) -> bool {
+        self != Self::Resolved
+    }
+}
+
+/// Repeat pushes of one alert to the people it already reached come at most this often (a
+/// panicking thumb on SOS must not page everyone ten times); people it newly reaches are told at once.
+pub const ALERT_REPEAT_PUSH_MINUTES: i64 = 1;
+
+/// An acknowledged alert left unresolved this long reminds its owner, and after as long again goes
+/// back to the coordinators on duty, by default (`safety.acknowledged_reminder_minutes`).
+pub const DEFAULT_ACKNOWLEDGED_REMINDER_MINUTES: i64 = 15;
+
+/// What the watchdog knows of an active alert whose `escalate_at` has come.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AlertWatch {
+    pub status: AlertStatus,
+    pub tier: AlertTier,
+    /// Its owner was already reminded (acknowledged alerts only).
+    pub owner_reminded: bool,
+    /// A late "OK" answered it: it no longer pages anyone.
+    pub answered_late: bool,
+}
+
+/// The alert's next step on the ladder, when its time has come.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlertStep {
+    /// Unacknowledged: up to the next tier (exhausted: every coordinator again).
+    Climb(AlertTier),
+    /// Acknowledged and unresolved for a period: its owner is reminded.
+    RemindOwner,
+    /// Still unresolved a period after the reminder: the owner may have lost contact, so it is
+    /// open again at the coordinators on duty.
+    BackToOnDuty,
+}
+
+impl AlertWatch {
+    /// The step due now, if any (a resolved or answered alert has none).
+    pub fn step(&self) -> Option<AlertStep> {
+        if self.answered_late {
+            return None;
+        }
+        match self.status {
+            AlertStatus::Open => Some(AlertStep::Climb(self.tier.next())),
+            AlertStatus::Acknowledged if self.owner_reminded => Some(AlertStep::BackToOnDuty),
+            AlertStatus::Acknowledged => Some(AlertStep::RemindOwner),
+            AlertStatus::Resolved => None,
+        }
+    }
+
+    /// How long until the watchdog looks at the alert again after `step`.
+    pub fn next_look_after(
+        step: AlertStep,
+        grace: Duration,
+        acknowledged_reminder: Duration,
+    ) -> Duration {
+        match step {
+            AlertStep::Climb(_) | AlertStep::BackToOnDuty => grace,
+            AlertStep::RemindOwner => acknowledged_reminder,
+        }
+    }
+}
+
+/// An urgent check-in joining an active alert of its outing: the alert takes the more urgent
+/// reason, and an SOS lifts it to at least its own tier (never lowers one that climbed higher).
+pub fn joined(reason: AlertReason, tier: AlertTier, kind: CheckInKind) -> (AlertReason, AlertTier) {
+    match kind.raises() {
+        Some((raised, raised_tier)) => (reason.most_urgent(raised), tier.max(raised_tier)),
+        None => (reason, tier),
+    }
+}
+
+/// The outing's status once its alerts are settled: under way, it is escalated while any alert
+/// still pages (active and not answered by a late "OK"), in progress otherwise.
+pub fn status_with_alerts(status: OutingStatus, any_paging_alert: bool) -> OutingStatus {
+    match status {
+        OutingStatus::InProgress | OutingStatus::Escalated if any_paging_alert => {
+            OutingStatus::Escalated
+        }
+        OutingStatus::InProgress | OutingStatus::Escalated => OutingStatus::InProgress,
+        other => other,
+    }
+}
 
 /// How an alert ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -389,18 +502,73 @@ impl Watch {
     }
 }
 
-/// An accepted offline check-in: not in the future, not before the outing started.
-pub fn check_in_time_ok(
-    made_at: DateTime<Utc>,
-    started_at: DateTime<Utc>,
+/// How far a phone's clock may be off the server's: a check-in made up to this much "ahead" is
+/// taken as made now, and up to this much before the (server-stamped) start as made at the start.
+pub const CLOCK_DRIFT_MINUTES: i64 = 2;
+
+/// An SOS still counts this long after its outing ended (people are often still together).
+pub const SOS_AFTER_END_MINUTES: i64 = 60;
+
+/// When a check-in counts as made, from the phone's `made_at` (none: now). `started_at` is when
+/// the outing started (none: not started, which only an SOS reaches). Clocks drift both ways, so
+/// a little off is pulled to now or to the start; further off is refused (`None`) — except an
+/// SOS, which is never refused for its time: it is taken as now.
+pub fn check_in_made_at(
+    made_at: Option<DateTime<Utc>>,
+    kind: CheckInKind,
+    started_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let drift = Duration::minutes(CLOCK_DRIFT_MINUTES);
+    let made_at = made_at.unwrap_or(now);
+    let is_sos = kind == CheckInKind::Sos;
+    if made_at > now {
+        return (made_at - now <= drift || is_sos).then_some(now);
+    }
+    // Not started (an SOS on a planned outing): before the start can only mean "a while ago".
+    let earliest = started_at.unwrap_or(now - Duration::minutes(SOS_AFTER_END_MINUTES));
+    if made_at >= earliest {
+        return Some(made_at);
+    }
+    if earliest - made_at <= drift {
+        return Some(earliest);
+    }
+    is_sos.then_some(now)
+}
+
+/// Whether an SOS on an outing in `status` raises an alert: while it is under way, on the day it
+/// is planned for (`planned_for_today`: its planned time touches today in the organisation's
+/// zone), and up to an hour after it ended. Every other check-in needs the outing under way.
+pub fn sos_counts(
+    status: OutingStatus,
+    planned_for_today: bool,
+    ended_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> bool {
-    made_at <= now && made_at >= started_at
+    match status {
+        OutingStatus::InProgress | OutingStatus::Escalated => true,
+        OutingStatus::Proposed | OutingStatus::Planned => planned_for_today,
+        OutingStatus::Completed | OutingStatus::Cancelled => {
+            ended_at.is_some_and(|ended| now - ended <= Duration::minutes(SOS_AFTER_END_MINUTES))
+        }
+    }
 }
 
 /// The next deadline after a check-in made at `made_at`: the interval from then.
 pub fn next_deadline(made_at: DateTime<Utc>, interval: Duration) -> DateTime<Utc> {
     made_at + interval
+}
+
+impl Watch {
+    /// The ladder armed afresh: the next check-in is due `interval` after `from` (a check-in, or
+    /// the resolution of an alert while the outing is still under way), nothing yet taken for it.
+    pub fn rearmed(self, from: DateTime<Utc>, interval: Duration) -> Watch {
+        Watch {
+            check_in_due_at: next_deadline(from, interval),
+            done: None,
+            ..self
+        }
+    }
 }
 
 #[cfg(test)]
@@ -546,12 +714,166 @@ mod tests {
     }
 
     #[test]
-    fn offline_check_ins_are_accepted_between_the_start_and_now() {
-        assert!(check_in_time_ok(at(10), at(0), at(20)));
-        assert!(check_in_time_ok(at(0), at(0), at(20)));
-        assert!(!check_in_time_ok(at(21), at(0), at(20)), "future");
-        assert!(!check_in_time_ok(at(-1), at(0), at(20)), "before the start");
+    fn check_in_times_allow_for_clocks_that_drift_both_ways() {
+        let start = Some(at(0));
+        let now = at(20);
+        let ok = CheckInKind::Ok;
+        let sos = CheckInKind::Sos;
+        assert_eq!(check_in_made_at(None, ok, start, now), Some(now));
+        assert_eq!(check_in_made_at(Some(at(10)), ok, start, now), Some(at(10)));
+        assert_eq!(check_in_made_at(Some(at(0)), ok, start, now), Some(at(0)));
+        // A phone up to two minutes ahead: taken as now; further ahead: refused.
+        assert_eq!(check_in_made_at(Some(at(22)), ok, start, now), Some(now));
+        assert_eq!(check_in_made_at(Some(at(23)), ok, start, now), None);
+        // Up to two minutes before the start: taken as the start; further: refused.
+        assert_eq!(check_in_made_at(Some(at(-2)), ok, start, now), Some(at(0)));
+        assert_eq!(check_in_made_at(Some(at(-3)), ok, start, now), None);
+        // An SOS is never refused for its time: far off is taken as now.
+        assert_eq!(check_in_made_at(Some(at(600)), sos, start, now), Some(now));
+        assert_eq!(check_in_made_at(Some(at(-600)), sos, start, now), Some(now));
+        assert_eq!(check_in_made_at(Some(at(5)), sos, start, now), Some(at(5)));
+        // An SOS on an outing not started: its time if within the last hour, else now.
+        assert_eq!(
+            check_in_made_at(Some(at(-30)), sos, None, now),
+            Some(at(-30))
+        );
+        assert_eq!(check_in_made_at(Some(at(-300)), sos, None, now), Some(now));
+    }
+
+    #[test]
+    fn accepted_check_in_times_lie_between_the_start_and_now_for_any_input() {
+        // Every phone time from ten hours before to ten hours after, minute by minute.
+        let start = at(0);
+        let now = at(90);
+        for kind in CheckInKind::ALL {
+            for offset in -600..=700 {
+                let made = at(offset);
+                match check_in_made_at(Some(made), *kind, Some(start), now) {
+                    Some(taken) => {
+                        assert!(taken >= start && taken <= now, "{kind} {offset}: {taken}");
+                        let off_by = (taken - made).num_minutes().abs();
+                        assert!(
+                            off_by <= CLOCK_DRIFT_MINUTES || *kind == CheckInKind::Sos,
+                            "{kind} {offset}"
+                        );
+                    }
+                    None => {
+                        assert_ne!(*kind, CheckInKind::Sos, "an SOS is never refused");
+                        assert!(
+                            made > now + Duration::minutes(CLOCK_DRIFT_MINUTES)
+                                || made < start - Duration::minutes(CLOCK_DRIFT_MINUTES),
+                            "{offset}"
+                        );
+                    }
+                }
+            }
+        }
         assert_eq!(next_deadline(at(10), Duration::minutes(30)), at(40));
+    }
+
+    #[test]
+    fn an_sos_counts_on_the_day_while_under_way_and_for_an_hour_after() {
+        use OutingStatus as S;
+        let now = at(0);
+        assert!(sos_counts(S::InProgress, false, None, now));
+        assert!(sos_counts(S::Escalated, false, None, now));
+        assert!(sos_counts(S::Planned, true, None, now));
+        assert!(sos_counts(S::Proposed, true, None, now));
+        assert!(!sos_counts(S::Planned, false, None, now));
+        assert!(sos_counts(S::Completed, false, Some(at(-60)), now));
+        assert!(!sos_counts(S::Completed, false, Some(at(-61)), now));
+        assert!(sos_counts(S::Cancelled, true, Some(at(-5)), now));
+        assert!(!sos_counts(S::Completed, true, None, now));
+    }
+
+    #[test]
+    fn joining_keeps_the_most_urgent_reason_and_the_highest_tier() {
+        use AlertReason as R;
+        use AlertTier as T;
+        assert_eq!(
+            joined(R::MissedCheckIn, T::OnDuty, CheckInKind::NeedHelp),
+            (R::NeedHelp, T::OnDuty)
+        );
+        assert_eq!(
+            joined(R::NeedHelp, T::OnDuty, CheckInKind::Sos),
+            (R::Sos, T::Everyone)
+        );
+        assert_eq!(
+            joined(R::Sos, T::Exhausted, CheckInKind::NeedHelp),
+            (R::Sos, T::Exhausted)
+        );
+        assert_eq!(
+            joined(R::Separated, T::Everyone, CheckInKind::NeedHelp),
+            (R::Separated, T::Everyone)
+        );
+        assert_eq!(
+            joined(R::NeedHelp, T::OnDuty, CheckInKind::Ok),
+            (R::NeedHelp, T::OnDuty)
+        );
+        assert!(R::MissedCheckIn.answered_by_ok());
+        for reason in [R::NeedHelp, R::Separated, R::Sos, R::Overdue] {
+            assert!(!reason.answered_by_ok(), "{reason}");
+        }
+    }
+
+    #[test]
+    fn an_alert_climbs_and_an_owned_one_reminds_then_goes_back_on_duty() {
+        let open = AlertWatch {
+            status: AlertStatus::Open,
+            tier: AlertTier::OnDuty,
+            owner_reminded: false,
+            answered_late: false,
+        };
+        assert_eq!(open.step(), Some(AlertStep::Climb(AlertTier::Everyone)));
+        let owned = AlertWatch {
+            status: AlertStatus::Acknowledged,
+            ..open
+        };
+        assert_eq!(owned.step(), Some(AlertStep::RemindOwner));
+        let reminded = AlertWatch {
+            owner_reminded: true,
+            ..owned
+        };
+        assert_eq!(reminded.step(), Some(AlertStep::BackToOnDuty));
+        let answered = AlertWatch {
+            answered_late: true,
+            ..open
+        };
+        assert_eq!(answered.step(), None);
+        let resolved = AlertWatch {
+            status: AlertStatus::Resolved,
+            ..open
+        };
+        assert_eq!(resolved.step(), None);
+        let (grace, reminder) = (Duration::minutes(10), Duration::minutes(15));
+        assert_eq!(
+            AlertWatch::next_look_after(AlertStep::RemindOwner, grace, reminder),
+            reminder
+        );
+        assert_eq!(
+            AlertWatch::next_look_after(AlertStep::BackToOnDuty, grace, reminder),
+            grace
+        );
+    }
+
+    #[test]
+    fn an_outing_is_escalated_exactly_while_an_alert_pages() {
+        use OutingStatus as S;
+        assert_eq!(status_with_alerts(S::InProgress, true), S::Escalated);
+        assert_eq!(status_with_alerts(S::Escalated, false), S::InProgress);
+        assert_eq!(status_with_alerts(S::Escalated, true), S::Escalated);
+        assert_eq!(status_with_alerts(S::Completed, true), S::Completed);
+        assert_eq!(status_with_alerts(S::Planned, true), S::Planned);
+    }
+
+    #[test]
+    fn a_resolved_alert_rearms_the_ladder_from_the_resolution() {
+        let (_, after_alert) = watch().actions(at(40));
+        assert_eq!(after_alert.done, Some(WatchStep::Alerted));
+        let rearmed = after_alert.rearmed(at(55), Duration::minutes(30));
+        assert_eq!(rearmed.check_in_due_at, at(85));
+        assert_eq!(rearmed.done, None);
+        assert_eq!(rearmed.next_look(), Some(at(85)));
     }
 
     #[test]

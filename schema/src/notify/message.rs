@@ -35,6 +35,9 @@ pub enum Message {
     },
     /// To coordinators: an outing needs attention.
     SafetyAlert { alert_id: Uuid, outing_id: Uuid },
+    /// To everyone a missed-check-in alert reached: a member checked in late, so the alert
+    /// stopped paging (it stays open for a coordinator to close).
+    AlertAnswered { alert_id: Uuid, outing_id: Uuid },
     /// A support match changed.
     MatchUpdate { match_id: Uuid },
     /// Follow-up training falls due on a date.
@@ -49,6 +52,7 @@ impl Message {
             Self::OutingReminder { .. } => "outing_reminder",
             Self::CheckInDue { .. } => "check_in_due",
             Self::SafetyAlert { .. } => "safety_alert",
+            Self::AlertAnswered { .. } => "alert_answered",
             Self::MatchUpdate { .. } => "match_update",
             Self::TrainingDue { .. } => "training_due",
             Self::ConnectionCheck => "connection_check",
@@ -59,6 +63,7 @@ impl Message {
         "outing_reminder",
         "check_in_due",
         "safety_alert",
+        "alert_answered",
         "match_update",
         "training_due",
         "connection_check",
@@ -67,7 +72,10 @@ impl Message {
     /// Safety messages ignore quiet hours, go out with high urgency, and are never dropped for
     /// being late.
     pub fn is_safety(&self) -> bool {
-        matches!(self, Self::CheckInDue { .. } | Self::SafetyAlert { .. })
+        matches!(
+            self,
+            Self::CheckInDue { .. } | Self::SafetyAlert { .. } | Self::AlertAnswered { .. }
+        )
     }
 
     pub fn urgency(&self) -> Urgency {
@@ -83,7 +91,7 @@ impl Message {
     pub fn ttl(&self) -> Duration {
         match self {
             Self::CheckInDue { .. } => Duration::from_secs(15 * 60),
-            Self::SafetyAlert { .. } => Duration::from_secs(30 * 60),
+            Self::SafetyAlert { .. } | Self::AlertAnswered { .. } => Duration::from_secs(30 * 60),
             Self::ConnectionCheck => Duration::from_secs(60 * 60),
             Self::OutingReminder { .. } | Self::MatchUpdate { .. } | Self::TrainingDue { .. } => {
                 Duration::from_secs(12 * 60 * 60)
@@ -100,7 +108,9 @@ impl Message {
             Self::MatchUpdate { match_id } => match_id,
             Self::TrainingDue { .. } => return Some("training".into()),
             Self::ConnectionCheck => return Some("check".into()),
-            Self::CheckInDue { .. } | Self::SafetyAlert { .. } => return None,
+            Self::CheckInDue { .. } | Self::SafetyAlert { .. } | Self::AlertAnswered { .. } => {
+                return None;
+            }
         };
         Some(id.simple().to_string())
     }
@@ -144,6 +154,18 @@ impl Message {
                     "対応が必要な外出があります。アプリを開いてください。"
                 } else {
                     "An outing needs attention. Open Tomoni."
+                },
+            ),
+            Self::AlertAnswered { .. } => (
+                if ja {
+                    "安全アラート: チェックインがありました".to_owned()
+                } else {
+                    "Safety alert: check-in received".to_owned()
+                },
+                if ja {
+                    "呼び出しは止まりました。アプリで確認して閉じてください。"
+                } else {
+                    "Paging stopped. Open Tomoni to review and close it."
                 },
             ),
             Self::MatchUpdate { .. } => (
@@ -231,6 +253,10 @@ mod tests {
                 due_at: at,
             },
             Message::SafetyAlert {
+                alert_id: id,
+                outing_id: id,
+            },
+            Message::AlertAnswered {
                 alert_id: id,
                 outing_id: id,
             },

@@ -12,7 +12,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::entities::{alerts, check_ins, on_duty, outing_members, outings, people};
+use super::entities::{
+    alert_recipients, alerts, check_ins, on_duty, outing_members, outings, people,
+};
 use super::{Page, PageRequest, fetch_page};
 use crate::domain::outings::{AlertStatus, OutingStatus, bounds};
 
@@ -357,7 +359,8 @@ pub async fn lock_due_watches(
         .await
 }
 
-/// Open alerts whose next escalation is due, locked (other watchdogs skip them).
+/// Active alerts whose next look is due (an open one climbs, an acknowledged one reminds its
+/// owner), locked (other watchdogs skip them).
 pub async fn lock_due_escalations(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
@@ -365,7 +368,7 @@ pub async fn lock_due_escalations(
 ) -> Result<Vec<alerts::Model>, DbErr> {
     alerts::Entity::find()
         .filter(alerts::Column::EscalateAt.lte(now))
-        .filter(alerts::Column::Status.eq(AlertStatus::Open.as_str()))
+        .filter(alerts::Column::Status.ne(AlertStatus::Resolved.as_str()))
         .order_by_asc(alerts::Column::EscalateAt)
         .limit(limit)
         .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
@@ -413,10 +416,12 @@ pub async fn lock_alert(
 }
 
 /// Takes ownership of an open alert unless someone already has: the first acknowledgement wins.
+/// Escalation stops; `remind_at` is when the owner is reminded if it is still unresolved.
 pub async fn acknowledge(
     db: &impl ConnectionTrait,
     alert_id: Uuid,
     owner_id: Uuid,
+    remind_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbErr> {
     let result = alerts::Entity::update_many()
@@ -426,8 +431,9 @@ pub async fn acknowledge(
         )
         .col_expr(alerts::Column::OwnerId, Expr::value(owner_id))
         .col_expr(alerts::Column::AcknowledgedAt, Expr::value(now))
+        .col_expr(alerts::Column::EscalateAt, Expr::value(remind_at))
         .col_expr(
-            alerts::Column::EscalateAt,
+            alerts::Column::OwnerRemindedAt,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
         .filter(alerts::Column::Id.eq(alert_id))
@@ -435,6 +441,92 @@ pub async fn acknowledge(
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// The outing's alerts that are not resolved, oldest first, locked (a joining check-in, a late
+/// answer and a resolution are decided one at a time; always locked after the outing).
+pub async fn lock_active_alerts_of(
+    db: &impl ConnectionTrait,
+    outing_id: Uuid,
+) -> Result<Vec<alerts::Model>, DbErr> {
+    alerts::Entity::find()
+        .filter(alerts::Column::OutingId.eq(outing_id))
+        .filter(alerts::Column::Status.ne(AlertStatus::Resolved.as_str()))
+        .order_by_asc(alerts::Column::Id)
+        .lock_exclusive()
+        .all(db)
+        .await
+}
+
+/// Whom the alert has reached so far.
+pub async fn reached_by(db: &impl ConnectionTrait, alert_id: Uuid) -> Result<Vec<Uuid>, DbErr> {
+    Ok(alert_recipients::Entity::find()
+        .filter(alert_recipients::Column::AlertId.eq(alert_id))
+        .order_by_asc(alert_recipients::Column::PersonId)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| row.person_id)
+        .collect())
+}
+
+/// Records that the alert reached `people` at `now` (first time, or again).
+pub async fn record_reached(
+    db: &impl ConnectionTrait,
+    alert_id: Uuid,
+    people: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if people.is_empty() {
+        return Ok(());
+    }
+    let rows = people.iter().map(|person| alert_recipients::ActiveModel {
+        alert_id: Set(alert_id),
+        person_id: Set(*person),
+        first_notified_at: Set(now),
+        last_notified_at: Set(now),
+    });
+    alert_recipients::Entity::insert_many(rows)
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::columns([
+                alert_recipients::Column::AlertId,
+                alert_recipients::Column::PersonId,
+            ])
+            .update_column(alert_recipients::Column::LastNotifiedAt)
+            .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Puts off the watchdog's next look at an outing (a row it could not handle: it is tried again
+/// later instead of failing every tick).
+pub async fn defer_watch(
+    db: &impl ConnectionTrait,
+    outing_id: Uuid,
+    until: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    outings::Entity::update_many()
+        .col_expr(outings::Column::WatchAt, Expr::value(until))
+        .filter(outings::Column::Id.eq(outing_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Puts off the watchdog's next look at an alert, as [`defer_watch`] does for outings.
+pub async fn defer_escalation(
+    db: &impl ConnectionTrait,
+    alert_id: Uuid,
+    until: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    alerts::Entity::update_many()
+        .col_expr(alerts::Column::EscalateAt, Expr::value(until))
+        .filter(alerts::Column::Id.eq(alert_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Alerts of the outings, oldest first.

@@ -14,6 +14,7 @@ use tomoni_schema::domain::clock::SharedClock;
 pub struct WatchdogConfig {
     pub tick: Duration,
     pub batch: u64,
+    pub timings: tomoni_schema::safety::SafetyTimings,
 }
 
 /// Runs ticks until `stop` turns true. A tick that found work is followed at once by another
@@ -26,8 +27,9 @@ pub async fn run(
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
-        let busy = match tomoni_schema::safety::watchdog_tick(&db, clock.now(), config.batch).await
-        {
+        let tick =
+            tomoni_schema::safety::watchdog_tick(&db, clock.now(), config.batch, config.timings);
+        let busy = match tick.await {
             Ok(report) if report.did_work() => {
                 tracing::debug!(
                     prompts = report.prompts,

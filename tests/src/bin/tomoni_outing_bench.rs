@@ -117,7 +117,7 @@ mod kind {
     pub const DELIVERY: u8 = 12;
 }
 
-const MYDAY_QUERY: &str = "query($from: DateTime, $to: DateTime) { myDay(from: $from, to: $to) { id status purpose place stepGoal plannedStart plannedEnd startedAt endedAt checkInDueAt members { personId displayName role } checkIns { id personId kind madeAt } latestCheckIn { kind madeAt } alerts { id reason status } } }";
+const MYDAY_QUERY: &str = "query($from: DateTime, $to: DateTime) { myDay(from: $from, to: $to) { id status purpose place stepGoal plannedStart plannedEnd startedAt endedAt checkInDueAt members { personId displayName role } checkIns { nodes { id personId kind madeAt } } latestCheckIn { kind madeAt } alerts { nodes { id reason status } } } }";
 
 const PURPOSES: [&str; 7] = [
     "shopping",
@@ -609,6 +609,9 @@ impl World {
             resolved_at: Some(raised_at + Duration::minutes(20)),
             resolution: Some("reached_by_phone".to_owned()),
             resolution_note: None,
+            last_pushed_at: Some(raised_at),
+            owner_reminded_at: None,
+            answered_late_at: None,
         })
     }
 
@@ -1782,9 +1785,10 @@ async fn tick_cost(url: &str, world: &World) -> TickFigures {
     };
     loop {
         let started = Instant::now();
-        let report = tomoni_schema::safety::watchdog_tick(&db, Utc::now(), TICK_BATCH)
-            .await
-            .expect("tick");
+        let report =
+            tomoni_schema::safety::watchdog_tick(&db, Utc::now(), TICK_BATCH, Default::default())
+                .await
+                .expect("tick");
         figures.ticks += 1;
         figures.prompts += report.prompts;
         if report.did_work() {

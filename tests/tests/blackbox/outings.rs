@@ -4,7 +4,7 @@
 //! resolve), urgent check-ins, overdue outings, first acknowledgement wins, and two watchdogs.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use tomoni_schema::domain::clock::Clock as _;
 use tomoni_schema::domain::outings::bounds;
@@ -15,7 +15,7 @@ use tomoni_tests::{TestApp, spawn_app_with};
 use uuid::Uuid;
 
 /// The watchdog and the dispatcher are driven by the test, tick by tick.
-async fn app() -> TestApp {
+pub(crate) async fn app() -> TestApp {
     spawn_app_with(|settings| {
         settings.push.dispatcher = false;
         settings.safety.watchdog = false;
@@ -24,19 +24,19 @@ async fn app() -> TestApp {
     .await
 }
 
-struct Outing {
-    coordinator: String,
-    coordinator_id: String,
-    other_coordinator: String,
-    other_coordinator_id: String,
-    lead: String,
-    lead_token: String,
-    participant: String,
-    participant_token: String,
-    curriculum: Curriculum,
+pub(crate) struct Outing {
+    pub(crate) coordinator: String,
+    pub(crate) coordinator_id: String,
+    pub(crate) other_coordinator: String,
+    pub(crate) other_coordinator_id: String,
+    pub(crate) lead: String,
+    pub(crate) lead_token: String,
+    pub(crate) participant: String,
+    pub(crate) participant_token: String,
+    pub(crate) curriculum: Curriculum,
 }
 
-async fn world(app: &TestApp) -> Outing {
+pub(crate) async fn world(app: &TestApp) -> Outing {
     let (_, coordinator) = app.organisation_with_coordinator("Ward office").await;
     let coordinator_id = app.viewer_id(&coordinator).await;
     let other = app
@@ -63,7 +63,11 @@ async fn world(app: &TestApp) -> Outing {
     }
 }
 
-async fn notifications_of(app: &TestApp, kind: &str, person: &str) -> Vec<notifications::Model> {
+pub(crate) async fn notifications_of(
+    app: &TestApp,
+    kind: &str,
+    person: &str,
+) -> Vec<notifications::Model> {
     notifications::Entity::find()
         .filter(notifications::Column::Kind.eq(kind))
         .filter(notifications::Column::RecipientId.eq(Uuid::parse_str(person).unwrap()))
@@ -80,7 +84,7 @@ async fn pending(app: &TestApp, kind: &str, person: &str) -> usize {
         .count()
 }
 
-fn id_of(answer: &tomoni_tests::Answer, mutation: &str) -> String {
+pub(crate) fn id_of(answer: &tomoni_tests::Answer, mutation: &str) -> String {
     answer.data()[mutation]["outing"]["id"]
         .as_str()
         .unwrap()
@@ -387,7 +391,7 @@ async fn proposals_training_caps_and_cancellation() {
     assert_eq!(app.snapshot().await, before);
 }
 
-async fn started(app: &TestApp, w: &Outing) -> String {
+pub(crate) async fn started(app: &TestApp, w: &Outing) -> String {
     let planned = app
         .plan_outing(&w.coordinator, &w.participant, &w.lead, 1, 120)
         .await;
@@ -399,9 +403,11 @@ async fn started(app: &TestApp, w: &Outing) -> String {
     id
 }
 
-async fn alert_row(app: &TestApp, outing: &str) -> Vec<alerts::Model> {
+pub(crate) async fn alert_row(app: &TestApp, outing: &str) -> Vec<alerts::Model> {
     alerts::Entity::find()
         .filter(alerts::Column::OutingId.eq(Uuid::parse_str(outing).unwrap()))
+        .order_by_asc(alerts::Column::RaisedAt)
+        .order_by_asc(alerts::Column::Id)
         .all(&app.db)
         .await
         .unwrap()
@@ -576,13 +582,13 @@ async fn the_safety_ladder_climbs_until_someone_acknowledges() {
     let checked = app
         .graphql(
             Some(&w.lead_token),
-            "mutation($input: CheckInInput!) { checkIn(input: $input) { outing { status alerts { status } } } }",
+            "mutation($input: CheckInInput!) { checkIn(input: $input) { outing { status alerts { nodes { status } } } } }",
             json!({ "input": { "outingId": id, "kind": "OK" } }),
         )
         .await;
     assert_eq!(checked.data()["checkIn"]["outing"]["status"], "IN_PROGRESS");
     assert_eq!(
-        checked.data()["checkIn"]["outing"]["alerts"][0]["status"],
+        checked.data()["checkIn"]["outing"]["alerts"]["nodes"][0]["status"],
         "ACKNOWLEDGED"
     );
     // Resolving: the owner, with a reason and a note.
@@ -651,13 +657,13 @@ async fn the_safety_ladder_climbs_until_someone_acknowledges() {
     let seen = app
         .graphql(
             Some(&w.lead_token),
-            "query($id: ID!) { outing(id: $id) { alerts { crisisPlan resolutionNote } } }",
+            "query($id: ID!) { outing(id: $id) { alerts { nodes { crisisPlan resolutionNote } } } }",
             json!({ "id": id }),
         )
         .await;
-    assert!(seen.data()["outing"]["alerts"][0]["crisisPlan"].is_null());
+    assert!(seen.data()["outing"]["alerts"]["nodes"][0]["crisisPlan"].is_null());
     // Nor the coordinator's note on the incident.
-    assert!(seen.data()["outing"]["alerts"][0]["resolutionNote"].is_null());
+    assert!(seen.data()["outing"]["alerts"]["nodes"][0]["resolutionNote"].is_null());
 }
 
 #[tokio::test]
@@ -684,6 +690,13 @@ async fn urgent_check_ins_raise_alerts_at_once_and_overdue_outings_raise_one() {
             .len(),
         1
     );
+    // One incident, one alert: a further urgent check-in joins the open alert (recorded as a
+    // check-in, the more urgent reason kept) instead of paging everyone again.
+    let alert_pushes = || async {
+        notifications_of(&app, "safety_alert", &w.other_coordinator_id)
+            .await
+            .len()
+    };
     let separated = app
         .graphql(
             Some(&w.lead_token),
@@ -691,22 +704,67 @@ async fn urgent_check_ins_raise_alerts_at_once_and_overdue_outings_raise_one() {
             json!({ "input": { "outingId": id, "kind": "SEPARATED" } }),
         )
         .await;
-    assert_eq!(separated.data()["checkIn"]["alert"]["reason"], "SEPARATED");
-    let sos = app
-        .graphql(
-            Some(&w.participant_token),
-            check_in,
-            json!({ "input": { "outingId": id, "kind": "SOS" } }),
-        )
-        .await;
-    assert_eq!(sos.data()["checkIn"]["alert"]["tier"], "EVERYONE");
-    // Several open alerts of one outing are acknowledged together.
+    let joined = &separated.data()["checkIn"]["alert"];
+    assert_eq!(joined["reason"], "SEPARATED");
+    assert_eq!(joined["tier"], "ON_DUTY");
+    // Within the minute: those it reached are not paged again.
+    assert_eq!(alert_pushes().await, 1);
+    // A panicking thumb on SOS: it lifts the alert to the top tier, still one alert, and pages
+    // those it reached at most once a minute.
+    for _ in 0..5 {
+        let sos = app
+            .graphql(
+                Some(&w.participant_token),
+                check_in,
+                json!({ "input": { "outingId": id, "kind": "SOS" } }),
+            )
+            .await;
+        let alert = &sos.data()["checkIn"]["alert"];
+        assert_eq!(
+            (alert["reason"].as_str(), alert["tier"].as_str()),
+            (Some("SOS"), Some("EVERYONE"))
+        );
+    }
+    assert_eq!(alert_pushes().await, 1);
+    app.clock.advance(Duration::seconds(61));
+    app.graphql(
+        Some(&w.participant_token),
+        check_in,
+        json!({ "input": { "outingId": id, "kind": "SOS" } }),
+    )
+    .await
+    .data();
+    assert_eq!(alert_pushes().await, 2, "paged again after a minute");
+    assert_eq!(
+        notifications_of(&app, "safety_alert", &w.coordinator_id)
+            .await
+            .len(),
+        2
+    );
     let ids: Vec<String> = alert_row(&app, &id)
         .await
         .iter()
         .map(|a| a.id.to_string())
         .collect();
-    assert_eq!(ids.len(), 3);
+    assert_eq!(ids.len(), 1, "one incident, one alert");
+    let outing_now = app
+        .graphql(
+            Some(&w.coordinator),
+            "query($id: ID!) { outing(id: $id) { checkIns(first: 3) { nodes { kind } pageInfo { hasNextPage } } alerts { nodes { reason } } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let checks = &outing_now.data()["outing"]["checkIns"];
+    assert_eq!(
+        checks["nodes"].as_array().unwrap().len(),
+        3,
+        "paged, newest first"
+    );
+    assert_eq!(checks["nodes"][0]["kind"], "SOS");
+    assert_eq!(
+        checks["pageInfo"]["hasNextPage"], true,
+        "8 check-ins in all"
+    );
     let acknowledged = app
         .graphql(
             Some(&w.coordinator),
@@ -718,6 +776,27 @@ async fn urgent_check_ins_raise_alerts_at_once_and_overdue_outings_raise_one() {
         acknowledged.data()["acknowledgeAlerts"]["alerts"]
             .as_array()
             .unwrap()
+            .len(),
+        1
+    );
+    // Need help while it is acknowledged joins it too, and its owner hears of it.
+    app.clock.advance(Duration::seconds(61));
+    let again = app
+        .graphql(
+            Some(&w.lead_token),
+            check_in,
+            json!({ "input": { "outingId": id, "kind": "NEED_HELP" } }),
+        )
+        .await;
+    let alert = &again.data()["checkIn"]["alert"];
+    assert_eq!(
+        (alert["reason"].as_str(), alert["status"].as_str()),
+        (Some("SOS"), Some("ACKNOWLEDGED"))
+    );
+    assert_eq!(alert_row(&app, &id).await.len(), 1);
+    assert_eq!(
+        notifications_of(&app, "safety_alert", &w.coordinator_id)
+            .await
             .len(),
         3
     );
@@ -797,7 +876,7 @@ async fn offline_check_ins_and_location_consent() {
     let id = started(&app, &w).await;
     let start = app.clock.now();
     app.clock.advance(Duration::minutes(25));
-    let check_in = "mutation($input: CheckInInput!) { checkIn(input: $input) { outing { checkInDueAt checkIns { madeAt latitude } } } }";
+    let check_in = "mutation($input: CheckInInput!) { checkIn(input: $input) { outing { checkInDueAt checkIns { nodes { madeAt latitude } } } } }";
     // Made offline 10 minutes ago, sent now: accepted, the deadline counts from when it was made.
     let made = start + Duration::minutes(15);
     let late = app
@@ -827,7 +906,7 @@ async fn offline_check_ins_and_location_consent() {
         outing["checkInDueAt"],
         late.data()["checkIn"]["outing"]["checkInDueAt"]
     );
-    let made_ats: Vec<&str> = outing["checkIns"]
+    let made_ats: Vec<&str> = outing["checkIns"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -835,7 +914,8 @@ async fn offline_check_ins_and_location_consent() {
         .collect();
     let mut sorted = made_ats.clone();
     sorted.sort();
-    assert_eq!(made_ats, sorted, "ordered by when they were made");
+    sorted.reverse();
+    assert_eq!(made_ats, sorted, "newest (by when they were made) first");
     // Not in the future, not before the start.
     let before = app.snapshot().await;
     for when in [
@@ -866,13 +946,13 @@ async fn offline_check_ins_and_location_consent() {
     let located = app
         .graphql(Some(&w.lead_token), check_in, json!({ "input": { "outingId": id, "kind": "OK", "latitude": 34.68, "longitude": 135.49 } }))
         .await;
-    let check_ins = located.data()["checkIn"]["outing"]["checkIns"]
+    let check_ins = located.data()["checkIn"]["outing"]["checkIns"]["nodes"]
         .as_array()
         .unwrap();
-    assert_eq!(check_ins.last().unwrap()["latitude"], 34.68);
+    assert_eq!(check_ins.first().unwrap()["latitude"], 34.68);
 
-    // "Need help" escalates; an "OK" made before it (sent late from a phone that was offline)
-    // does not return the outing to in progress, a newer one does.
+    // "Need help" escalates; an "OK" — made before it (sent late from a phone that was offline)
+    // or after it — never stops a need-help alert: the outing stays escalated until it is resolved.
     let status_after = |kind: &'static str, made_at: chrono::DateTime<Utc>| {
         let app = &app;
         let token = w.participant_token.clone();
@@ -895,7 +975,7 @@ async fn offline_check_ins_and_location_consent() {
         status_after("OK", now - Duration::minutes(2)).await,
         "ESCALATED"
     );
-    assert_eq!(status_after("OK", now).await, "IN_PROGRESS");
+    assert_eq!(status_after("OK", now).await, "ESCALATED");
 }
 
 #[tokio::test]
@@ -1088,8 +1168,8 @@ async fn two_watchdogs_raise_each_alert_once_and_send_each_push_once() {
     app.clock.advance(Duration::minutes(45));
     let now = app.clock.now();
     let (a, b) = tokio::join!(
-        tomoni_schema::safety::watchdog_tick(&app.db, now, 100),
-        tomoni_schema::safety::watchdog_tick(&app.db, now, 100),
+        tomoni_schema::safety::watchdog_tick(&app.db, now, 100, Default::default()),
+        tomoni_schema::safety::watchdog_tick(&app.db, now, 100, Default::default()),
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.alerts_raised + b.alerts_raised, 5, "{a:?} {b:?}");

@@ -13,7 +13,7 @@ use tomoni_schema::api::{
 use tomoni_schema::domain::clock::Clock as _;
 use tomoni_tests::{TestApp, spawn_app_with};
 
-const MY_DAY: &str = "query($from: DateTime, $to: DateTime) { myDay(from: $from, to: $to) { id status place members { displayName role } checkIns { kind madeAt } latestCheckIn { kind } alerts { reason status } } }";
+const MY_DAY: &str = "query($from: DateTime, $to: DateTime) { myDay(from: $from, to: $to) { id status place members { displayName role } checkIns { nodes { kind madeAt } } latestCheckIn { kind } alerts { nodes { reason status } } } }";
 
 /// Statements one `myDay` request runs as the holder of `token`, and how many outings it returned.
 async fn my_day_statements(app: &TestApp, token: &str) -> (usize, usize) {

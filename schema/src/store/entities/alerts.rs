@@ -20,6 +20,12 @@ pub struct Model {
     pub resolved_at: Option<DateTimeUtc>,
     pub resolution: Option<String>,
     pub resolution_note: Option<String>,
+    /// When it was last pushed to anyone: a joining check-in pushes again at most once a minute.
+    pub last_pushed_at: Option<DateTimeUtc>,
+    /// When its owner was reminded of it, acknowledged and unresolved.
+    pub owner_reminded_at: Option<DateTimeUtc>,
+    /// When a late "OK" answered a missed-check-in alert: its paging stopped.
+    pub answered_late_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

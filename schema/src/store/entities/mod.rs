@@ -1,5 +1,6 @@
 //! sea-orm entities: one per table, mirroring the migrations. GraphQL types live in `api`, not here.
 
+pub mod alert_recipients;
 pub mod alerts;
 pub mod audit_log;
 pub mod certificates;

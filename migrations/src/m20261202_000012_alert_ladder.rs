@@ -1,0 +1,103 @@
+//! The alert ladder that never goes quiet: who each alert has reached (so a joining check-in or a
+//! late answer tells exactly them), when it was last pushed (repeat pushes at most once a
+//! minute), when its owner was reminded (an acknowledged alert left unresolved goes back to the
+//! coordinators on duty), and when a late "OK" answered it (its paging stopped, it stays open).
+//! `alerts.escalate_at` now also times an acknowledged alert's reminder.
+
+use sea_orm_migration::{prelude::*, schema::*};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // SQLite adds one column per statement.
+        for column in [
+            Alerts::LastPushedAt,
+            Alerts::OwnerRemindedAt,
+            Alerts::AnsweredLateAt,
+        ] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Alerts::Table)
+                        .add_column(timestamp_with_time_zone_null(column))
+                        .to_owned(),
+                )
+                .await?;
+        }
+        // Alerts raised before this step were pushed when raised.
+        manager
+            .exec_stmt(
+                Query::update()
+                    .table(Alerts::Table)
+                    .value(Alerts::LastPushedAt, Expr::col(Alerts::RaisedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(AlertRecipients::Table)
+                    .col(uuid(AlertRecipients::AlertId))
+                    .col(uuid(AlertRecipients::PersonId))
+                    .col(timestamp_with_time_zone(AlertRecipients::FirstNotifiedAt))
+                    .col(timestamp_with_time_zone(AlertRecipients::LastNotifiedAt))
+                    .primary_key(
+                        Index::create()
+                            .col(AlertRecipients::AlertId)
+                            .col(AlertRecipients::PersonId),
+                    )
+                    .foreign_key(
+                        ForeignKey::create()
+                            .name("fk_alert_recipients_alert")
+                            .from(AlertRecipients::Table, AlertRecipients::AlertId)
+                            .to(Alerts::Table, Alerts::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
+                    )
+                    .to_owned(),
+            )
+            .await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .drop_table(Table::drop().table(AlertRecipients::Table).to_owned())
+            .await?;
+        for column in [
+            Alerts::LastPushedAt,
+            Alerts::OwnerRemindedAt,
+            Alerts::AnsweredLateAt,
+        ] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Alerts::Table)
+                        .drop_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(DeriveIden)]
+enum Alerts {
+    Table,
+    Id,
+    RaisedAt,
+    LastPushedAt,
+    OwnerRemindedAt,
+    AnsweredLateAt,
+}
+
+#[derive(DeriveIden)]
+enum AlertRecipients {
+    Table,
+    AlertId,
+    PersonId,
+    FirstNotifiedAt,
+    LastNotifiedAt,
+}
