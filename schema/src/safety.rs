@@ -177,6 +177,8 @@ pub struct TickReport {
     pub prompts: usize,
     pub alerts_raised: usize,
     pub escalations: usize,
+    /// Outings or alerts that could not be processed and were skipped (the server counts them).
+    pub failed_rows: usize,
     pub events: Vec<DomainEvent>,
 }
 

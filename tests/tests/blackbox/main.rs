@@ -22,3 +22,4 @@ mod push;
 mod statements;
 mod training;
 mod websocket;
+mod workers;
