@@ -18,7 +18,8 @@ use tomoni_schema::store;
 use crate::config::Settings;
 use crate::http;
 use crate::push::{PushClient, VapidKey};
-use crate::workers::{Dispatcher, DispatcherConfig, PushMetrics};
+use crate::workers::supervisor::{Backoff, supervise};
+use crate::workers::{Dispatcher, DispatcherConfig, PushMetrics, WorkerHealth};
 
 /// Where the VAPID public key is recorded in the database, so that servers sharing it notice a
 /// key that differs from the one the subscriptions were made for.
@@ -63,6 +64,8 @@ pub struct Application {
     relay_url: Option<String>,
     /// The safety watchdog's settings, when it runs in this process.
     watchdog: Option<crate::workers::watchdog::WatchdogConfig>,
+    /// What the workers report of themselves (`/healthz/workers`, `/metrics`).
+    health: Arc<WorkerHealth>,
 }
 
 impl Application {
@@ -101,12 +104,14 @@ impl Application {
                 ),
             },
         ));
+        let health = Arc::new(WorkerHealth::new(clock.clone()));
         let router = http::router(http::AppState {
             schema,
             db: db.clone(),
             clock: clock.clone(),
             limits: Arc::new(settings.limits.clone()),
             metrics,
+            health: health.clone(),
         });
         let listener = TcpListener::bind(settings.listen).await.with_context(|| {
             format!(
@@ -138,6 +143,7 @@ impl Application {
                     batch: settings.safety.batch_size,
                     timings: settings.safety.timings(),
                 }),
+            health,
         })
     }
 
@@ -165,31 +171,97 @@ impl Application {
         if self.dispatcher_loops > 0 {
             tokio::spawn(wake_on_new_notifications(self.events.clone(), wake.clone()));
         }
-        let mut workers: Vec<_> = (0..self.dispatcher_loops)
-            .map(|_| tokio::spawn(self.dispatcher.clone().run(stop_rx.clone(), wake.clone())))
-            .collect();
+        // Every worker runs under a supervisor, which restarts it if it panics or returns early.
+        let health = self.health.clone();
+        let spawn = |name: String, start: Box<dyn FnMut() -> WorkerFuture + Send>| {
+            tokio::spawn(supervise(
+                name,
+                health.clone(),
+                Backoff::default(),
+                stop_rx.clone(),
+                start,
+            ))
+        };
+        let mut workers = Vec::new();
+        for index in 0..self.dispatcher_loops {
+            let name = format!("push-dispatcher-{index}");
+            let (dispatcher, health, stop, wake) = (
+                self.dispatcher.clone(),
+                self.health.clone(),
+                stop_rx.clone(),
+                wake.clone(),
+            );
+            let run_name = name.clone();
+            workers.push(spawn(
+                name,
+                Box::new(move || {
+                    Box::pin(dispatcher.clone().run(
+                        run_name.clone(),
+                        health.clone(),
+                        stop.clone(),
+                        wake.clone(),
+                    ))
+                }),
+            ));
+        }
         if let Some(url) = self.relay_url.clone() {
             let (db, events, stop) = (self.db.clone(), self.events.clone(), stop_rx.clone());
-            workers.push(tokio::spawn(async move {
-                if let Err(err) = crate::workers::events_bridge::run(url, db, events, stop).await {
-                    tracing::error!(error = %err, "cannot relay events between servers");
-                }
-            }));
+            workers.push(spawn(
+                "events-relay".to_owned(),
+                Box::new(move || {
+                    let (url, db, events, stop) =
+                        (url.clone(), db.clone(), events.clone(), stop.clone());
+                    Box::pin(async move {
+                        if let Err(err) =
+                            crate::workers::events_bridge::run(url, db, events, stop).await
+                        {
+                            tracing::error!(error = %err, "cannot relay events between servers");
+                        }
+                    })
+                }),
+            ));
         }
         if let Some(config) = self.watchdog.clone() {
-            workers.push(tokio::spawn(crate::workers::watchdog::run(
+            let (db, clock, events, health, stop) = (
                 self.db.clone(),
                 self.clock.clone(),
                 self.events.clone(),
-                config,
+                self.health.clone(),
                 stop_rx.clone(),
-            )));
+            );
+            workers.push(spawn(
+                crate::workers::watchdog::NAME.to_owned(),
+                Box::new(move || {
+                    Box::pin(crate::workers::watchdog::run(
+                        db.clone(),
+                        clock.clone(),
+                        events.clone(),
+                        config.clone(),
+                        health.clone(),
+                        stop.clone(),
+                    ))
+                }),
+            ));
         }
-        workers.push(tokio::spawn(crate::workers::program::run(
-            self.db.clone(),
-            self.clock.clone(),
-            stop_rx.clone(),
-        )));
+        {
+            let (db, clock, health, stop) = (
+                self.db.clone(),
+                self.clock.clone(),
+                self.health.clone(),
+                stop_rx.clone(),
+            );
+            workers.push(spawn(
+                crate::workers::program::NAME.to_owned(),
+                Box::new(move || {
+                    Box::pin(crate::workers::program::run(
+                        db.clone(),
+                        clock.clone(),
+                        health.clone(),
+                        stop.clone(),
+                    ))
+                }),
+            ));
+        }
         let server = axum::serve(
             self.listener,
             self.router
@@ -209,12 +281,16 @@ impl Application {
                 tokio::time::sleep(grace).await;
             } => tracing::warn!("connections still open after the grace period; closing them"),
         }
-        // Dispatchers finish the round they are in: their claims are leases either way.
+        // Workers finish the round they are in (dispatchers' claims are leases either way); their
+        // supervisors return once they have.
         let _ = tokio::time::timeout(grace, futures_util::future::join_all(workers)).await;
         self.db.close().await.ok();
         Ok(())
     }
 }
+
+/// One run of a supervised worker.
+type WorkerFuture = std::pin::Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// Wakes the dispatcher when a request has just queued notifications, instead of waiting for its
 /// next look.

@@ -7,6 +7,7 @@ pub mod access;
 pub mod audit;
 pub mod devices;
 pub mod entities;
+pub mod health;
 pub mod instance;
 pub mod matches;
 pub mod notification_settings;

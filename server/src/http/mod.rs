@@ -18,7 +18,7 @@ use tomoni_schema::domain::clock::SharedClock;
 use tomoni_schema::store::{self, Readiness};
 
 use crate::config::Limits;
-use crate::workers::PushMetrics;
+use crate::workers::{PushMetrics, WorkerHealth};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -27,6 +27,7 @@ pub struct AppState {
     pub clock: SharedClock,
     pub limits: Arc<Limits>,
     pub metrics: Arc<PushMetrics>,
+    pub health: Arc<WorkerHealth>,
 }
 
 /// Every route Tomoni serves.
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/ws", get(graphql::websocket))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/healthz/workers", get(workers))
         .route("/metrics", get(metrics))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
@@ -94,14 +96,61 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// Push outcome counters in the Prometheus text format.
+/// Each background worker of this process: whether it runs, its last tick, its last error (a
+/// class), its restarts. Always 200: it reports, and readiness stays about serving requests (an
+/// instance whose workers lag must still take an SOS).
+async fn workers(State(state): State<AppState>) -> Response {
+    let now = state.clock.now();
+    let rfc3339 =
+        |at: chrono::DateTime<chrono::Utc>| at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let workers: Vec<serde_json::Value> = state
+        .health
+        .snapshot()
+        .into_iter()
+        .map(|(name, worker)| {
+            serde_json::json!({
+                "name": name,
+                "running": worker.running,
+                "ticks": worker.ticks,
+                "lastTickAt": worker.last_tick_at.map(rfc3339),
+                "lastTickAgeSeconds": worker
+                    .last_tick_at
+                    .map(|at| (now - at).num_milliseconds().max(0) as f64 / 1000.0),
+                "lastTickDurationMs": worker
+                    .last_tick_duration
+                    .map(|took| took.as_secs_f64() * 1000.0),
+                "restarts": worker.restarts,
+                "lastError": worker.last_error,
+                "lastErrorAt": worker.last_error_at.map(rfc3339),
+            })
+        })
+        .collect();
+    axum::Json(serde_json::json!({ "now": rfc3339(now), "workers": workers })).into_response()
+}
+
+/// Push outcome counters, the workers' health and the backlog, in the Prometheus text format. The
+/// backlog is read now, from the database (a few aggregates over indexes).
 async fn metrics(State(state): State<AppState>) -> Response {
+    let now = state.clock.now();
+    let backlog = match store::health::backlog(&state.db, now).await {
+        Ok(backlog) => Some(backlog),
+        Err(err) => {
+            tracing::warn!(error = %err, "metrics: cannot read the backlog");
+            None
+        }
+    };
+    let mut body = state.metrics.render();
+    body.push_str(&crate::workers::metrics::render_workers(
+        &state.health,
+        backlog.as_ref(),
+        now,
+    ));
     (
         [(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4",
         )],
-        state.metrics.render(),
+        body,
     )
         .into_response()
 }

@@ -31,6 +31,7 @@ use tomoni_schema::store::push_subscriptions::{outcome, removed_reason};
 use tomoni_schema::store::{self, notification_settings, outbox};
 use uuid::Uuid;
 
+use super::health::{WorkerHealth, error_class};
 use super::metrics::PushMetrics;
 use crate::push::{PushClient, PushRequest, SendResult};
 
@@ -97,9 +98,12 @@ impl Dispatcher {
         }
     }
 
-    /// Runs until `shutdown` turns true; wakes early when `wake` is notified.
+    /// Runs until `shutdown` turns true; wakes early when `wake` is notified. Each tick is
+    /// recorded in `health` under `name`.
     pub async fn run(
         self: Arc<Self>,
+        name: String,
+        health: Arc<WorkerHealth>,
         mut shutdown: tokio::sync::watch::Receiver<bool>,
         wake: Arc<tokio::sync::Notify>,
     ) {
@@ -107,7 +111,14 @@ impl Dispatcher {
             if *shutdown.borrow() {
                 return;
             }
-            let worked = match self.tick().await {
+            let tick = health.start_tick(&name);
+            let outcome = self.tick().await;
+            health.end_tick(
+                &name,
+                tick,
+                outcome.is_err().then_some(error_class::TICK_FAILED),
+            );
+            let worked = match outcome {
                 Ok(report) => report.did_work(),
                 Err(err) => {
                     tracing::error!(error = format!("{err:#}"), "push dispatcher tick failed");

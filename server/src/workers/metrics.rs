@@ -1,8 +1,15 @@
-//! Counters of push outcomes, exposed at `/metrics` in the Prometheus text format. Per process:
-//! with several servers, scrape each.
+//! What `/metrics` shows, in the Prometheus text format: counters of push outcomes, the workers'
+//! health, and the backlog of the safety net and the outbox. Counters and worker series are per
+//! process (with several servers, scrape each); the backlog is the shared database's.
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono::{DateTime, Utc};
+use tomoni_schema::domain::outings::AlertTier;
+use tomoni_schema::store::health::Backlog;
+
+use super::health::WorkerHealth;
 
 #[derive(Default, Debug)]
 pub struct PushMetrics {
@@ -55,4 +62,142 @@ impl PushMetrics {
         );
         out
     }
+}
+
+/// Seconds from `from` to `to`, to the millisecond (never negative).
+fn seconds_between(from: DateTime<Utc>, to: DateTime<Utc>) -> f64 {
+    (to - from).num_milliseconds().max(0) as f64 / 1000.0
+}
+
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// The workers' own series (from `health`) and the backlog's (from the database, none when it
+/// could not be read), at `now`.
+pub fn render_workers(
+    health: &WorkerHealth,
+    backlog: Option<&Backlog>,
+    now: DateTime<Utc>,
+) -> String {
+    let mut out = String::new();
+    let workers = health.snapshot();
+    let watchdog = workers
+        .iter()
+        .find(|(name, _)| name == super::watchdog::NAME)
+        .map(|(_, state)| state);
+    // Only in a process whose watchdog has ticked: an absent series is not a stale one.
+    if let Some(state) = watchdog {
+        if let Some(at) = state.last_tick_at {
+            let name = "tomoni_watchdog_last_tick_age_seconds";
+            header(
+                &mut out,
+                name,
+                "gauge",
+                "Seconds since this process's watchdog last finished a tick.",
+            );
+            let _ = writeln!(out, "{name} {}", seconds_between(at, now));
+        }
+        if let Some(took) = state.last_tick_duration {
+            let name = "tomoni_watchdog_last_tick_duration_seconds";
+            header(
+                &mut out,
+                name,
+                "gauge",
+                "How long this process's last watchdog tick took.",
+            );
+            let _ = writeln!(out, "{name} {}", took.as_secs_f64());
+        }
+    }
+    let name = "tomoni_watchdog_failed_rows_total";
+    header(
+        &mut out,
+        name,
+        "counter",
+        "Outings or alerts the watchdog could not process and skipped, since this process started.",
+    );
+    let _ = writeln!(out, "{name} {}", health.watchdog_failed_rows());
+    let name = "tomoni_worker_restarts_total";
+    header(
+        &mut out,
+        name,
+        "counter",
+        "Background workers restarted after a panic or an early exit, since this process started.",
+    );
+    for (worker, state) in &workers {
+        let _ = writeln!(
+            out,
+            "{name}{{worker=\"{}\"}} {}",
+            label(worker),
+            state.restarts
+        );
+    }
+    let Some(backlog) = backlog else {
+        return out;
+    };
+    let name = "tomoni_watchdog_lag_seconds";
+    header(
+        &mut out,
+        name,
+        "gauge",
+        "Now minus the earliest outing watch time that is due (0 when none is): how far behind all watchdogs together are.",
+    );
+    let lag = backlog
+        .oldest_due_watch
+        .map_or(0.0, |at| seconds_between(at, now));
+    let _ = writeln!(out, "{name} {lag}");
+    let name = "tomoni_alerts_open";
+    header(
+        &mut out,
+        name,
+        "gauge",
+        "Alerts raised and not yet acknowledged, by their current tier.",
+    );
+    let mut unknown = 0;
+    let mut counts: Vec<(&str, u64)> = AlertTier::ALL
+        .iter()
+        .map(|tier| (tier.as_str(), 0))
+        .collect();
+    for (tier, count) in &backlog.open_alerts {
+        match counts.iter_mut().find(|(known, _)| known == tier) {
+            Some((_, total)) => *total += count,
+            // A tier this build does not know: counted, without echoing the stored value.
+            None => unknown += count,
+        }
+    }
+    if unknown > 0 {
+        counts.push(("unknown", unknown));
+    }
+    for (tier, count) in counts {
+        let _ = writeln!(out, "{name}{{tier=\"{tier}\"}} {count}");
+    }
+    let name = "tomoni_outbox_due";
+    header(
+        &mut out,
+        name,
+        "gauge",
+        "Pending notifications due now (not yet fanned out to devices).",
+    );
+    let _ = writeln!(out, "{name} {}", backlog.due_notifications);
+    let name = "tomoni_outbox_oldest_due_age_seconds";
+    header(
+        &mut out,
+        name,
+        "gauge",
+        "Now minus the due time of the oldest pending due notification (0 when none is).",
+    );
+    let age = backlog
+        .oldest_due_notification
+        .map_or(0.0, |at| seconds_between(at, now));
+    let _ = writeln!(out, "{name} {age}");
+    out
+}
+
+/// A label value, escaped as the text format wants.
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }

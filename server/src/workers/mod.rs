@@ -4,9 +4,12 @@
 
 pub mod dispatcher;
 pub mod events_bridge;
+pub mod health;
 pub mod metrics;
 pub mod program;
+pub mod supervisor;
 pub mod watchdog;
 
 pub use dispatcher::{Dispatcher, DispatcherConfig, TickReport};
+pub use health::WorkerHealth;
 pub use metrics::PushMetrics;

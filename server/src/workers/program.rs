@@ -2,11 +2,17 @@
 //! whoever proposed them is told). The work is a conditional update, so servers running it
 //! together expire each proposal once.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 use tomoni_schema::api::error::{ApiError, ErrorChain};
 use tomoni_schema::domain::clock::SharedClock;
+
+use super::health::{WorkerHealth, error_class};
+
+/// The sweep's name in the workers' health report.
+pub const NAME: &str = "program";
 
 /// How often the sweep looks. Expiry is counted in days; half a minute late is of no consequence.
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(30);
@@ -15,6 +21,7 @@ pub const SWEEP_INTERVAL: Duration = Duration::from_secs(30);
 pub async fn run(
     db: DatabaseConnection,
     clock: SharedClock,
+    health: Arc<WorkerHealth>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut ticks = tokio::time::interval(SWEEP_INTERVAL);
@@ -24,7 +31,14 @@ pub async fn run(
             _ = ticks.tick() => {}
             _ = stop.wait_for(|stop| *stop) => return,
         }
-        match tomoni_schema::api::expire_proposals(&db, clock.now()).await {
+        let tick = health.start_tick(NAME);
+        let outcome = tomoni_schema::api::expire_proposals(&db, clock.now()).await;
+        health.end_tick(
+            NAME,
+            tick,
+            outcome.is_err().then_some(error_class::TICK_FAILED),
+        );
+        match outcome {
             Ok(0) => {}
             Ok(expired) => tracing::info!(expired, "match proposals expired"),
             Err(ApiError::Internal(cause)) => tracing::warn!(

@@ -3,12 +3,18 @@
 //! then wakes the push dispatcher. The rules and the writes live in the schema crate; this file
 //! only decides when to call them.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 use tomoni_schema::api::EventBus;
 use tomoni_schema::api::events::DomainEvent;
 use tomoni_schema::domain::clock::SharedClock;
+
+use super::health::{WorkerHealth, error_class};
+
+/// The watchdog's name in the workers' health report.
+pub const NAME: &str = "watchdog";
 
 #[derive(Clone, Debug)]
 pub struct WatchdogConfig {
@@ -24,12 +30,22 @@ pub async fn run(
     clock: SharedClock,
     events: EventBus,
     config: WatchdogConfig,
+    health: Arc<WorkerHealth>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
-        let tick =
-            tomoni_schema::safety::watchdog_tick(&db, clock.now(), config.batch, config.timings);
-        let busy = match tick.await {
+        let tick = health.start_tick(NAME);
+        let outcome = tomoni_schema::safety::watchdog_tick(&db, clock.now(), config.batch, config.timings)
+                .await;
+        let failed = match &outcome {
+            Ok(report) => {
+                health.add_watchdog_failed_rows(report.failed_rows);
+                (report.failed_rows > 0).then_some(error_class::TICK_FAILED)
+            }
+            Err(_) => Some(error_class::TICK_FAILED),
+        };
+        health.end_tick(NAME, tick, failed);
+        let busy = match outcome {
             Ok(report) if report.did_work() => {
                 tracing::debug!(
                     prompts = report.prompts,

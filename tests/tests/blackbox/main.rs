@@ -23,3 +23,4 @@ mod safety_net;
 mod statements;
 mod training;
 mod websocket;
+mod workers;

@@ -87,21 +87,18 @@ async fn outing_member_times_are_copied_from_existing_outings() {
             .await
             .data();
     }
-    // Back to before step 9 (its columns dropped), then up again: the copies are rebuilt. Step 9
-    // must be the last one for `down(1)` to undo it.
-    let last = app
-        .db
-        .query_one_raw(Statement::from_string(
-            app.db.get_database_backend(),
-            "SELECT version FROM seaql_migrations ORDER BY version DESC LIMIT 1",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get::<String>("", "version")
+    // Back to before step 9 (its columns dropped, and every later step undone first), then up
+    // again: the copies are rebuilt.
+    let names: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|migration| migration.name().to_owned())
+        .collect();
+    let step_9 = names
+        .iter()
+        .position(|name| name == "m20261124_000009_outing_member_times")
         .unwrap();
-    assert_eq!(last, "m20261124_000009_outing_member_times");
-    Migrator::down(&app.db, Some(1)).await.unwrap();
+    let undo = u32::try_from(names.len() - step_9).unwrap();
+    Migrator::down(&app.db, Some(undo)).await.unwrap();
     Migrator::up(&app.db, None).await.unwrap();
     let times: std::collections::HashMap<_, _> = outings::Entity::find()
         .all(&app.db)
