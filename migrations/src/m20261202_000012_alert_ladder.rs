@@ -2,7 +2,8 @@
 //! late answer tells exactly them), when it was last pushed (repeat pushes at most once a
 //! minute), when its owner was reminded (an acknowledged alert left unresolved goes back to the
 //! coordinators on duty), and when a late "OK" answered it (its paging stopped, it stays open).
-//! `alerts.escalate_at` now also times an acknowledged alert's reminder.
+//! `alerts.escalate_at` now also times an acknowledged alert's reminder. Per recipient, what their
+//! phone confirmed (delivered, shown) and whether the e-mail fallback went out.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -44,6 +45,11 @@ impl MigrationTrait for Migration {
                     .col(uuid(AlertRecipients::PersonId))
                     .col(timestamp_with_time_zone(AlertRecipients::FirstNotifiedAt))
                     .col(timestamp_with_time_zone(AlertRecipients::LastNotifiedAt))
+                    // What their phone confirmed: the push service took it (201), the app showed it.
+                    .col(timestamp_with_time_zone_null(AlertRecipients::DeliveredAt))
+                    .col(timestamp_with_time_zone_null(AlertRecipients::ShownAt))
+                    // The e-mail fallback went out (nobody confirmed seeing the push in time).
+                    .col(timestamp_with_time_zone_null(AlertRecipients::EmailedAt))
                     .primary_key(
                         Index::create()
                             .col(AlertRecipients::AlertId)
@@ -100,4 +106,7 @@ enum AlertRecipients {
     PersonId,
     FirstNotifiedAt,
     LastNotifiedAt,
+    DeliveredAt,
+    ShownAt,
+    EmailedAt,
 }

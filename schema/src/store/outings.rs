@@ -485,6 +485,9 @@ pub async fn record_reached(
         person_id: Set(*person),
         first_notified_at: Set(now),
         last_notified_at: Set(now),
+        delivered_at: Set(None),
+        shown_at: Set(None),
+        emailed_at: Set(None),
     });
     alert_recipients::Entity::insert_many(rows)
         .on_conflict(

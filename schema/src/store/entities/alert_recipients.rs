@@ -11,6 +11,12 @@ pub struct Model {
     pub person_id: Uuid,
     pub first_notified_at: DateTimeUtc,
     pub last_notified_at: DateTimeUtc,
+    /// The push service accepted a push of this alert for one of their devices.
+    pub delivered_at: Option<DateTimeUtc>,
+    /// Their app confirmed it showed the alert.
+    pub shown_at: Option<DateTimeUtc>,
+    /// The e-mail fallback went out to them.
+    pub emailed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
