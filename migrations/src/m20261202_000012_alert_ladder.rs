@@ -2,6 +2,8 @@
 //! late answer tells exactly them), when it was last pushed (repeat pushes at most once a
 //! minute), when its owner was reminded (an acknowledged alert left unresolved goes back to the
 //! coordinators on duty), and when a late "OK" answered it (its paging stopped, it stays open).
+//! An SOS nobody acknowledges in time tells its people to call the emergency numbers
+//! (`advise_at`), and an alert that can reach nobody says so (`unreachable_since`).
 //! `alerts.escalate_at` now also times an acknowledged alert's reminder. Per recipient, what their
 //! phone confirmed (delivered, shown) and whether the e-mail fallback went out.
 
@@ -14,11 +16,7 @@ pub struct Migration;
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         // SQLite adds one column per statement.
-        for column in [
-            Alerts::LastPushedAt,
-            Alerts::OwnerRemindedAt,
-            Alerts::AnsweredLateAt,
-        ] {
+        for column in Alerts::ADDED {
             manager
                 .alter_table(
                     Table::alter()
@@ -28,6 +26,17 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        // The watchdog finds unanswered SOS alerts by when their people must be told the
+        // emergency numbers.
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_alerts_advise_at")
+                    .table(Alerts::Table)
+                    .col(Alerts::AdviseAt)
+                    .to_owned(),
+            )
+            .await?;
         // Alerts raised before this step were pushed when raised.
         manager
             .exec_stmt(
@@ -71,11 +80,15 @@ impl MigrationTrait for Migration {
         manager
             .drop_table(Table::drop().table(AlertRecipients::Table).to_owned())
             .await?;
-        for column in [
-            Alerts::LastPushedAt,
-            Alerts::OwnerRemindedAt,
-            Alerts::AnsweredLateAt,
-        ] {
+        manager
+            .drop_index(
+                Index::drop()
+                    .name("ix_alerts_advise_at")
+                    .table(Alerts::Table)
+                    .to_owned(),
+            )
+            .await?;
+        for column in Alerts::ADDED {
             manager
                 .alter_table(
                     Table::alter()
@@ -89,7 +102,7 @@ impl MigrationTrait for Migration {
     }
 }
 
-#[derive(DeriveIden)]
+#[derive(DeriveIden, Clone, Copy)]
 enum Alerts {
     Table,
     Id,
@@ -97,6 +110,22 @@ enum Alerts {
     LastPushedAt,
     OwnerRemindedAt,
     AnsweredLateAt,
+    /// When an SOS still unacknowledged tells its people's apps to show the emergency numbers.
+    AdviseAt,
+    EmergencyAdvisedAt,
+    /// Since when none of the coordinators it should reach can be reached (no device that works).
+    UnreachableSince,
+}
+
+impl Alerts {
+    const ADDED: [Alerts; 6] = [
+        Alerts::LastPushedAt,
+        Alerts::OwnerRemindedAt,
+        Alerts::AnsweredLateAt,
+        Alerts::AdviseAt,
+        Alerts::EmergencyAdvisedAt,
+        Alerts::UnreachableSince,
+    ];
 }
 
 #[derive(DeriveIden)]

@@ -15,8 +15,9 @@ use uuid::Uuid;
 use crate::api::events::DomainEvent;
 use crate::domain::outings::{
     ALERT_REPEAT_PUSH_MINUTES, AlertReason, AlertStatus, AlertStep, AlertTier, AlertWatch,
-    CheckInKind, DEFAULT_ACKNOWLEDGED_REMINDER_MINUTES, OutingAction, OutingStatus, Watch,
-    WatchAction, WatchStep, bounds, joined, status_with_alerts, transition,
+    CheckInKind, DEFAULT_ACKNOWLEDGED_REMINDER_MINUTES, DEFAULT_SOS_UNANSWERED_MINUTES,
+    OutingAction, OutingStatus, Watch, WatchAction, WatchStep, advise_emergency_numbers, bounds,
+    joined, status_with_alerts, transition,
 };
 use crate::notify::{self, Message, Recipient};
 use crate::store;
@@ -29,12 +30,15 @@ pub struct SafetyTimings {
     /// An acknowledged alert unresolved this long reminds its owner; as long again, and it goes
     /// back to the coordinators on duty.
     pub acknowledged_reminder: Duration,
+    /// An SOS nobody acknowledged this long tells its people to call the emergency numbers.
+    pub sos_unanswered: Duration,
 }
 
 impl Default for SafetyTimings {
     fn default() -> Self {
         Self {
             acknowledged_reminder: Duration::minutes(DEFAULT_ACKNOWLEDGED_REMINDER_MINUTES),
+            sos_unanswered: Duration::minutes(DEFAULT_SOS_UNANSWERED_MINUTES),
         }
     }
 }
@@ -159,6 +163,26 @@ async fn recipients(
     Ok(coordinators)
 }
 
+/// Notes on the alert whether anyone its tier should reach (`people`) can be reached: someone
+/// with a device that works. An alert that reaches nobody is shown first to coordinators and
+/// counted in the metrics, so somebody fixes it.
+async fn note_reachability(
+    db: &impl ConnectionTrait,
+    alert: &mut alerts::Model,
+    people: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let reachable = !store::push_subscriptions::reachable_among(db, people)
+        .await?
+        .is_empty();
+    alert.unreachable_since = if reachable {
+        None
+    } else {
+        alert.unreachable_since.or(Some(now))
+    };
+    Ok(())
+}
+
 /// Counts one more push of the alert and sends it to `people` (none: nothing happens). The caller
 /// saves the alert.
 async fn push_alert(
@@ -232,6 +256,7 @@ pub async fn raise_alert(
     reason: AlertReason,
     tier: AlertTier,
     actor: Option<Uuid>,
+    timings: SafetyTimings,
     now: DateTime<Utc>,
 ) -> Result<alerts::Model, DbErr> {
     let mut alert = alerts::Model {
@@ -252,8 +277,15 @@ pub async fn raise_alert(
         last_pushed_at: None,
         owner_reminded_at: None,
         answered_late_at: None,
+        advise_at: None,
+        emergency_advised_at: None,
+        unreachable_since: None,
     };
+    if reason == AlertReason::Sos {
+        alert.advise_at = Some(now + timings.sos_unanswered);
+    }
     let people = recipients(db, alert.organisation_id, tier).await?;
+    note_reachability(db, &mut alert, &people, now).await?;
     // The first push is counted before the row is written: raising costs one insert.
     if !people.is_empty() {
         alert.pushes = 1;
@@ -306,6 +338,7 @@ pub async fn alerts_after_check_in(
     kind: CheckInKind,
     is_newest: bool,
     actor: Uuid,
+    timings: SafetyTimings,
     now: DateTime<Utc>,
 ) -> Result<CheckInAlerts, DbErr> {
     let mut active = store::outings::lock_active_alerts_of(db, outing.id).await?;
@@ -333,13 +366,14 @@ pub async fn alerts_after_check_in(
     if let Some((reason, tier)) = kind.raises() {
         match active.last_mut() {
             Some(alert) => {
-                let joined = join_alert(db, outing, alert, kind, actor, now).await?;
+                let joined = join_alert(db, outing, alert, kind, actor, timings, now).await?;
                 *alert = joined.clone();
                 result.changed.push(joined.clone());
                 result.alert = Some(joined);
             }
             None => {
-                let alert = raise_alert(db, outing, reason, tier, Some(actor), now).await?;
+                let alert =
+                    raise_alert(db, outing, reason, tier, Some(actor), timings, now).await?;
                 active.push(alert.clone());
                 result.changed.push(alert.clone());
                 result.alert = Some(alert);
@@ -373,6 +407,7 @@ async fn join_alert(
     alert: &alerts::Model,
     kind: CheckInKind,
     actor: Uuid,
+    timings: SafetyTimings,
     now: DateTime<Utc>,
 ) -> Result<alerts::Model, DbErr> {
     let mut alert = alert.clone();
@@ -386,6 +421,13 @@ async fn join_alert(
     if status == AlertStatus::Open && (was_answered || alert.escalate_at.is_none()) {
         alert.escalate_at = Some(now + grace_of(outing));
     }
+    // An SOS joining an alert nobody has acknowledged starts the emergency-numbers clock.
+    if reason == AlertReason::Sos
+        && alert.advise_at.is_none()
+        && alert.emergency_advised_at.is_none()
+    {
+        alert.advise_at = Some(now + timings.sos_unanswered);
+    }
     let reached = store::outings::reached_by(db, alert.id).await?;
     let mut tier_people = recipients(db, alert.organisation_id, tier).await?;
     if let Some(owner) = alert
@@ -394,6 +436,7 @@ async fn join_alert(
     {
         tier_people.push(owner);
     }
+    note_reachability(db, &mut alert, &tier_people, now).await?;
     let repeat_due = alert
         .last_pushed_at
         .is_none_or(|last| now - last >= Duration::minutes(ALERT_REPEAT_PUSH_MINUTES));
@@ -479,6 +522,8 @@ pub struct TickReport {
     /// Owners reminded of an acknowledged alert, and alerts sent back to the coordinators on duty.
     pub owner_reminders: usize,
     pub returned_to_duty: usize,
+    /// Unanswered SOS alerts whose people were told to call the emergency numbers.
+    pub emergency_advice: usize,
     /// Rows that could not be handled: logged with their ids, skipped, looked at again later.
     pub failed_rows: usize,
     pub events: Vec<DomainEvent>,
@@ -491,6 +536,7 @@ impl TickReport {
             + self.escalations
             + self.owner_reminders
             + self.returned_to_duty
+            + self.emergency_advice
             + self.failed_rows
             > 0
     }
@@ -579,7 +625,7 @@ async fn tick_in(
         let outing_id = outing.id;
         let members = members.get(&outing.id).map_or(&[][..], Vec::as_slice);
         let handled = row(txn, isolate, async |db| {
-            watch_outing(db, outing, members, now, &mut report).await
+            watch_outing(db, outing, members, timings, now, &mut report).await
         })
         .await?;
         if let Err(err) = handled {
@@ -610,7 +656,71 @@ async fn tick_in(
             report.failed_rows += 1;
         }
     }
+    advise_unanswered_sos(txn, now, batch, &mut report).await?;
     Ok(report)
+}
+
+/// SOS alerts nobody acknowledged in time: everyone on the outing is told to call the emergency
+/// numbers themselves (their app shows 119 and 110), once.
+async fn advise_unanswered_sos(
+    txn: &DatabaseTransaction,
+    now: DateTime<Utc>,
+    batch: u64,
+    report: &mut TickReport,
+) -> Result<(), DbErr> {
+    let due = store::outings::lock_due_advice(txn, now, batch).await?;
+    if due.is_empty() {
+        return Ok(());
+    }
+    let outing_ids: Vec<Uuid> = due.iter().map(|alert| alert.outing_id).collect();
+    let members = store::outings::members_of(txn, &outing_ids).await?;
+    for mut alert in due {
+        alert.advise_at = None;
+        let reason = AlertReason::parse(&alert.reason);
+        let status = AlertStatus::parse(&alert.status);
+        let advise = matches!((reason, status), (Ok(reason), Ok(status)) if advise_emergency_numbers(reason, status));
+        if advise {
+            alert.emergency_advised_at = Some(now);
+            for member in members
+                .iter()
+                .filter(|member| member.outing_id == alert.outing_id)
+            {
+                notify::remind(
+                    txn,
+                    Recipient {
+                        person_id: member.person_id,
+                        organisation_id: alert.organisation_id,
+                    },
+                    Message::SosUnanswered {
+                        alert_id: alert.id,
+                        outing_id: alert.outing_id,
+                    },
+                    now,
+                    &format!(
+                        "sos-unanswered:{}:{}",
+                        alert.id.simple(),
+                        member.person_id.simple()
+                    ),
+                    now,
+                )
+                .await?;
+            }
+            store::audit::record(
+                txn,
+                audit_alert(&alert, None, "alert.emergency_numbers_advised", json!({})),
+                now,
+            )
+            .await?;
+            report.emergency_advice += 1;
+            report.events.push(alert_changed(&alert));
+            report.events.push(DomainEvent::OutingChanged {
+                organisation_id: alert.organisation_id,
+                outing_id: alert.outing_id,
+            });
+        }
+        store::outings::save_alert(txn, alert).await?;
+    }
+    Ok(())
 }
 
 /// The check-in ladder's due steps for one outing.
@@ -618,6 +728,7 @@ async fn watch_outing(
     db: &DatabaseTransaction,
     mut outing: outings::Model,
     members: &[Uuid],
+    timings: SafetyTimings,
     now: DateTime<Utc>,
     report: &mut TickReport,
 ) -> Result<(), RowError> {
@@ -639,8 +750,16 @@ async fn watch_outing(
                 } else {
                     AlertReason::MissedCheckIn
                 };
-                let alert =
-                    raise_alert(db, &mut outing, reason, AlertTier::OnDuty, None, now).await?;
+                let alert = raise_alert(
+                    db,
+                    &mut outing,
+                    reason,
+                    AlertTier::OnDuty,
+                    None,
+                    timings,
+                    now,
+                )
+                .await?;
                 // Coordinators watching `alerts` hear of it now, not at its first escalation.
                 report.events.push(alert_changed(&alert));
                 report.alerts_raised += 1;
@@ -683,6 +802,7 @@ async fn move_alert(
         AlertStep::Climb(tier) => {
             alert.tier = tier.as_str().to_owned();
             let people = recipients(db, alert.organisation_id, tier).await?;
+            note_reachability(db, &mut alert, &people, now).await?;
             push_alert(db, &mut alert, &people, now).await?;
             report.escalations += 1;
             (
@@ -704,6 +824,7 @@ async fn move_alert(
             alert.acknowledged_at = None;
             alert.owner_reminded_at = None;
             let people = recipients(db, alert.organisation_id, AlertTier::OnDuty).await?;
+            note_reachability(db, &mut alert, &people, now).await?;
             push_alert(db, &mut alert, &people, now).await?;
             report.returned_to_duty += 1;
             (

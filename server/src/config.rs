@@ -119,6 +119,9 @@ pub struct SafetySettings {
     /// An acknowledged alert left unresolved this long reminds its owner; as long again, and it
     /// goes back to the coordinators on duty.
     pub acknowledged_reminder_minutes: u32,
+    /// An SOS that no coordinator has acknowledged this long tells the people on the outing to
+    /// call the emergency numbers (119, 110) themselves.
+    pub sos_unanswered_minutes: u32,
 }
 
 impl SafetySettings {
@@ -128,6 +131,7 @@ impl SafetySettings {
             acknowledged_reminder: chrono::Duration::minutes(i64::from(
                 self.acknowledged_reminder_minutes,
             )),
+            sos_unanswered: chrono::Duration::minutes(i64::from(self.sos_unanswered_minutes)),
         }
     }
 }
@@ -139,6 +143,7 @@ impl Default for SafetySettings {
             tick_ms: 200,
             batch_size: 200,
             acknowledged_reminder_minutes: 15,
+            sos_unanswered_minutes: 3,
         }
     }
 }
@@ -290,6 +295,12 @@ impl Settings {
             return Err(invalid(
                 "safety.acknowledged_reminder_minutes",
                 "must be between 1 and 240",
+            ));
+        }
+        if !(1..=30).contains(&self.safety.sos_unanswered_minutes) {
+            return Err(invalid(
+                "safety.sos_unanswered_minutes",
+                "must be between 1 and 30",
             ));
         }
         if let Some(url) = &self.database_url {

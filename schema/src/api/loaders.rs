@@ -32,6 +32,7 @@ pub(crate) struct Loaders {
     pub participant_profiles: DataLoader<ParticipantProfileLoader>,
     pub reachability: DataLoader<ReachabilityLoader>,
     pub notification_settings: DataLoader<NotificationSettingsLoader>,
+    pub alert_recipients: DataLoader<AlertRecipientsLoader>,
 }
 
 impl Loaders {
@@ -52,7 +53,11 @@ impl Loaders {
                 tokio::spawn,
             ),
             reachability: DataLoader::new(ReachabilityLoader(db.clone()), tokio::spawn),
-            notification_settings: DataLoader::new(NotificationSettingsLoader(db), tokio::spawn),
+            notification_settings: DataLoader::new(
+                NotificationSettingsLoader(db.clone()),
+                tokio::spawn,
+            ),
+            alert_recipients: DataLoader::new(AlertRecipientsLoader(db), tokio::spawn),
         }
     }
 
@@ -71,6 +76,7 @@ impl Loaders {
         loaders.participant_profiles.enable_all_cache(false);
         loaders.reachability.enable_all_cache(false);
         loaders.notification_settings.enable_all_cache(false);
+        loaders.alert_recipients.enable_all_cache(false);
         loaders
     }
 }
@@ -251,5 +257,17 @@ impl Loader<Uuid> for OnDutyLoader {
             on_duty.insert(row.person_id, true);
         }
         Ok(on_duty)
+    }
+}
+
+/// Whom each alert reached, with their names, and what their phones confirmed.
+pub(crate) struct AlertRecipientsLoader(DatabaseConnection);
+
+impl Loader<Uuid> for AlertRecipientsLoader {
+    type Value = Vec<(crate::store::entities::alert_recipients::Model, String)>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        Ok(crate::store::outings::recipients_of_alerts(&self.0, keys).await?)
     }
 }

@@ -13,7 +13,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::context::{ApiState, state, viewer};
+use super::context::{ApiState, loaders, state, viewer};
 use super::error::{ApiError, ApiResult, reasons};
 use super::events::DomainEvent;
 use super::inputs::parse_id;
@@ -205,6 +205,41 @@ impl CheckIn {
     }
 }
 
+/// A number to call in an emergency, with what it is for.
+#[derive(SimpleObject, Clone)]
+pub struct EmergencyNumber {
+    number: String,
+    label_ja: String,
+    label_en: String,
+}
+
+/// How far an alert got with one coordinator, furthest first.
+#[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
+pub enum AlertRecipientState {
+    /// Pushed; no phone has confirmed it yet.
+    Sent,
+    /// A push service took it for one of their devices.
+    Delivered,
+    /// Their app showed it.
+    Shown,
+    /// They acknowledged it (and own it).
+    Acknowledged,
+}
+
+/// One coordinator an alert reached.
+#[derive(SimpleObject, Clone)]
+pub struct AlertRecipient {
+    person_id: ID,
+    display_name: String,
+    state: AlertRecipientState,
+    first_notified_at: DateTime<Utc>,
+    last_notified_at: DateTime<Utc>,
+    delivered_at: Option<DateTime<Utc>>,
+    shown_at: Option<DateTime<Utc>>,
+    /// The e-mail fallback went out to them (nobody confirmed seeing the push in time).
+    emailed_at: Option<DateTime<Utc>>,
+}
+
 /// A safety alert about an outing.
 pub struct Alert {
     row: alerts::Model,
@@ -254,6 +289,58 @@ impl Alert {
 
     async fn resolved_at(&self) -> Option<DateTime<Utc>> {
         self.row.resolved_at
+    }
+
+    /// When the people on the outing were told to call the emergency numbers themselves: an SOS
+    /// nobody acknowledged in time. While it is set and the alert is open, the app shows
+    /// `emergencyNumbers` and never leaves them waiting.
+    async fn emergency_advised_at(&self) -> Option<DateTime<Utc>> {
+        self.row.emergency_advised_at
+    }
+
+    /// No coordinator it should reach can be reached (no device that works): somebody must fix
+    /// it now. Such alerts come first in `alerts`.
+    async fn nobody_reachable(&self) -> bool {
+        self.row.unreachable_since.is_some()
+    }
+
+    /// Whom it reached and how far each got: sent, delivered to a phone, shown on it, and who
+    /// acknowledged it. Coordinators only (empty for anyone else).
+    async fn recipients(&self, ctx: &Context<'_>) -> ApiResult<Vec<AlertRecipient>> {
+        if !viewer(ctx)?.is_coordinator() {
+            return Ok(Vec::new());
+        }
+        let rows = loaders(ctx)?
+            .alert_recipients
+            .load_one(self.row.id)
+            .await?
+            .unwrap_or_default();
+        Ok(rows
+            .into_iter()
+            .map(|(row, display_name)| {
+                let acknowledged =
+                    self.row.owner_id == Some(row.person_id) && self.row.acknowledged_at.is_some();
+                let state = if acknowledged {
+                    AlertRecipientState::Acknowledged
+                } else if row.shown_at.is_some() {
+                    AlertRecipientState::Shown
+                } else if row.delivered_at.is_some() {
+                    AlertRecipientState::Delivered
+                } else {
+                    AlertRecipientState::Sent
+                };
+                AlertRecipient {
+                    person_id: ID(row.person_id.to_string()),
+                    display_name,
+                    state,
+                    first_notified_at: row.first_notified_at,
+                    last_notified_at: row.last_notified_at,
+                    delivered_at: row.delivered_at,
+                    shown_at: row.shown_at,
+                    emailed_at: row.emailed_at,
+                }
+            })
+            .collect())
     }
 
     /// When a member's late "OK" answered this missed-check-in alert: it stopped paging, and
@@ -951,7 +1038,8 @@ impl OutingQuery {
         connection(request, page, |outing| outing.row.id, Ok)
     }
 
-    /// The organisation's alerts, optionally of one status, oldest first. Coordinators.
+    /// The organisation's alerts, optionally of one status: those that can reach nobody first,
+    /// then oldest first. Coordinators.
     #[graphql(complexity = "first.unwrap_or(20).max(1) as usize * child_complexity")]
     async fn alerts(
         &self,
@@ -971,6 +1059,19 @@ impl OutingQuery {
         )
         .await?;
         connection(request, page, |row| row.id, |row| Ok(Alert { row }))
+    }
+
+    /// The emergency numbers the app shows when an SOS goes unanswered (and at any time the person
+    /// asks): needs no sign-in, and the app should keep them for when it is offline.
+    async fn emergency_numbers(&self) -> Vec<EmergencyNumber> {
+        rules::EMERGENCY_NUMBERS
+            .iter()
+            .map(|(number, ja, en)| EmergencyNumber {
+                number: (*number).to_owned(),
+                label_ja: (*ja).to_owned(),
+                label_en: (*en).to_owned(),
+            })
+            .collect()
     }
 
     /// The outing reminders' offsets, in minutes before the start.
@@ -1438,6 +1539,7 @@ impl OutingMutation {
             kind,
             is_newest,
             viewer.person_id,
+            state.config.safety,
             now,
         )
         .await?;

@@ -130,6 +130,19 @@ pub struct SendConnectionCheckPayload {
     pub devices: i32,
 }
 
+#[derive(InputObject)]
+pub struct ConfirmNotificationShownInput {
+    /// The `notificationId` of the push payload.
+    pub notification_id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct ConfirmNotificationShownPayload {
+    pub notification_id: ID,
+    /// Whether it was kept (safety alerts are; other kinds need no confirmation).
+    pub recorded: bool,
+}
+
 #[derive(Default)]
 pub struct PushMutation;
 
@@ -295,6 +308,56 @@ impl PushMutation {
         txn.commit().await?;
         Ok(UpdateNotificationSettingsPayload {
             person: Person::from_row(person)?,
+        })
+    }
+
+    /// The app showed a notification (its service worker calls this after `showNotification`,
+    /// with the payload's `notificationId`). For a safety alert it is recorded on the alert, so
+    /// coordinators see who has seen it and the e-mail fallback skips them. Only the person the
+    /// notification was for; a repeat changes nothing.
+    async fn confirm_notification_shown(
+        &self,
+        ctx: &Context<'_>,
+        input: ConfirmNotificationShownInput,
+    ) -> ApiResult<ConfirmNotificationShownPayload> {
+        let viewer = viewer(ctx)?;
+        let id = parse_id(&input.notification_id, "notificationId")?;
+        let state = state(ctx)?;
+        let now = state.clock.now();
+        let txn = store::begin_write(&state.db).await?;
+        let notification = store::outbox::notifications_by_id(&txn, &[id])
+            .await?
+            .pop()
+            .filter(|row| row.recipient_id == viewer.person_id)
+            .ok_or(ApiError::NotFound)?;
+        let mut recorded = false;
+        let mut changed = None;
+        if let Ok(Message::SafetyAlert {
+            alert_id,
+            outing_id,
+        }) = serde_json::from_value::<Message>(notification.message)
+        {
+            recorded = store::outings::confirm_alert_reached(
+                &txn,
+                alert_id,
+                viewer.person_id,
+                store::outings::Confirmed::Shown,
+                now,
+            )
+            .await?;
+            changed = Some(DomainEvent::AlertChanged {
+                organisation_id: notification.organisation_id,
+                alert_id,
+                outing_id,
+            });
+        }
+        txn.commit().await?;
+        if let Some(event) = changed.filter(|_| recorded) {
+            state.events.publish(event);
+        }
+        Ok(ConfirmNotificationShownPayload {
+            notification_id: input.notification_id,
+            recorded,
         })
     }
 

@@ -278,6 +278,23 @@ pub const ALERT_REPEAT_PUSH_MINUTES: i64 = 1;
 /// back to the coordinators on duty, by default (`safety.acknowledged_reminder_minutes`).
 pub const DEFAULT_ACKNOWLEDGED_REMINDER_MINUTES: i64 = 15;
 
+/// An SOS that no coordinator has acknowledged this long tells the people on the outing to call
+/// the emergency numbers themselves, by default (`safety.sos_unanswered_minutes`): the app must
+/// never leave them waiting.
+pub const DEFAULT_SOS_UNANSWERED_MINUTES: i64 = 3;
+
+/// Japan's emergency numbers, which the app shows when an SOS goes unanswered.
+pub const EMERGENCY_NUMBERS: [(&str, &str, &str); 2] = [
+    ("119", "救急・消防", "Ambulance and fire"),
+    ("110", "警察", "Police"),
+];
+
+/// Whether the emergency numbers must be shown for an alert: an SOS (raised or joined) still
+/// open — nobody acknowledged it — once its time has come.
+pub fn advise_emergency_numbers(reason: AlertReason, status: AlertStatus) -> bool {
+    reason == AlertReason::Sos && status == AlertStatus::Open
+}
+
 /// What the watchdog knows of an active alert whose `escalate_at` has come.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AlertWatch {
@@ -853,6 +870,36 @@ mod tests {
         assert_eq!(
             AlertWatch::next_look_after(AlertStep::BackToOnDuty, grace, reminder),
             grace
+        );
+    }
+
+    #[test]
+    fn only_an_open_sos_sends_people_to_the_emergency_numbers() {
+        assert!(advise_emergency_numbers(
+            AlertReason::Sos,
+            AlertStatus::Open
+        ));
+        assert!(!advise_emergency_numbers(
+            AlertReason::Sos,
+            AlertStatus::Acknowledged
+        ));
+        assert!(!advise_emergency_numbers(
+            AlertReason::Sos,
+            AlertStatus::Resolved
+        ));
+        assert!(!advise_emergency_numbers(
+            AlertReason::NeedHelp,
+            AlertStatus::Open
+        ));
+        assert!(
+            EMERGENCY_NUMBERS
+                .iter()
+                .any(|(number, ..)| *number == "119")
+        );
+        assert!(
+            EMERGENCY_NUMBERS
+                .iter()
+                .any(|(number, ..)| *number == "110")
         );
     }
 

@@ -38,6 +38,9 @@ pub enum Message {
     /// To everyone a missed-check-in alert reached: a member checked in late, so the alert
     /// stopped paging (it stays open for a coordinator to close).
     AlertAnswered { alert_id: Uuid, outing_id: Uuid },
+    /// To the people on an outing: their SOS has not been acknowledged yet, so the app shows the
+    /// emergency numbers (119, 110).
+    SosUnanswered { alert_id: Uuid, outing_id: Uuid },
     /// A support match changed.
     MatchUpdate { match_id: Uuid },
     /// Follow-up training falls due on a date.
@@ -53,6 +56,7 @@ impl Message {
             Self::CheckInDue { .. } => "check_in_due",
             Self::SafetyAlert { .. } => "safety_alert",
             Self::AlertAnswered { .. } => "alert_answered",
+            Self::SosUnanswered { .. } => "sos_unanswered",
             Self::MatchUpdate { .. } => "match_update",
             Self::TrainingDue { .. } => "training_due",
             Self::ConnectionCheck => "connection_check",
@@ -64,6 +68,7 @@ impl Message {
         "check_in_due",
         "safety_alert",
         "alert_answered",
+        "sos_unanswered",
         "match_update",
         "training_due",
         "connection_check",
@@ -74,7 +79,10 @@ impl Message {
     pub fn is_safety(&self) -> bool {
         matches!(
             self,
-            Self::CheckInDue { .. } | Self::SafetyAlert { .. } | Self::AlertAnswered { .. }
+            Self::CheckInDue { .. }
+                | Self::SafetyAlert { .. }
+                | Self::AlertAnswered { .. }
+                | Self::SosUnanswered { .. }
         )
     }
 
@@ -91,7 +99,9 @@ impl Message {
     pub fn ttl(&self) -> Duration {
         match self {
             Self::CheckInDue { .. } => Duration::from_secs(15 * 60),
-            Self::SafetyAlert { .. } | Self::AlertAnswered { .. } => Duration::from_secs(30 * 60),
+            Self::SafetyAlert { .. } | Self::AlertAnswered { .. } | Self::SosUnanswered { .. } => {
+                Duration::from_secs(30 * 60)
+            }
             Self::ConnectionCheck => Duration::from_secs(60 * 60),
             Self::OutingReminder { .. } | Self::MatchUpdate { .. } | Self::TrainingDue { .. } => {
                 Duration::from_secs(12 * 60 * 60)
@@ -108,9 +118,10 @@ impl Message {
             Self::MatchUpdate { match_id } => match_id,
             Self::TrainingDue { .. } => return Some("training".into()),
             Self::ConnectionCheck => return Some("check".into()),
-            Self::CheckInDue { .. } | Self::SafetyAlert { .. } | Self::AlertAnswered { .. } => {
-                return None;
-            }
+            Self::CheckInDue { .. }
+            | Self::SafetyAlert { .. }
+            | Self::AlertAnswered { .. }
+            | Self::SosUnanswered { .. } => return None,
         };
         Some(id.simple().to_string())
     }
@@ -166,6 +177,18 @@ impl Message {
                     "呼び出しは止まりました。アプリで確認して閉じてください。"
                 } else {
                     "Paging stopped. Open Tomoni to review and close it."
+                },
+            ),
+            Self::SosUnanswered { .. } => (
+                if ja {
+                    "まだ応答がありません: 危険なときは 119 / 110 へ".to_owned()
+                } else {
+                    "No answer yet: call 119 or 110 if in danger".to_owned()
+                },
+                if ja {
+                    "救急・消防 119、警察 110。アプリを開いてください。"
+                } else {
+                    "Ambulance and fire 119, police 110. Open Tomoni."
                 },
             ),
             Self::MatchUpdate { .. } => (
@@ -257,6 +280,10 @@ mod tests {
                 outing_id: id,
             },
             Message::AlertAnswered {
+                alert_id: id,
+                outing_id: id,
+            },
+            Message::SosUnanswered {
                 alert_id: id,
                 outing_id: id,
             },

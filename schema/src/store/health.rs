@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait as _};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+};
 
 use super::entities::{alerts, notifications, outings};
 use super::outbox::status;
@@ -22,6 +24,8 @@ pub struct Backlog {
     pub due_notifications: u64,
     /// The earliest `not_before` among them.
     pub oldest_due_notification: Option<DateTime<Utc>>,
+    /// Active alerts that can reach nobody (no coordinator with a device that works).
+    pub nobody_reachable_alerts: u64,
 }
 
 pub async fn backlog(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<Backlog, DbErr> {
@@ -55,7 +59,13 @@ pub async fn backlog(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<Ba
         .one(db)
         .await?
         .unwrap_or((0, None));
+    let nobody_reachable_alerts = alerts::Entity::find()
+        .filter(alerts::Column::UnreachableSince.is_not_null())
+        .filter(alerts::Column::Status.ne(AlertStatus::Resolved.as_str()))
+        .count(db)
+        .await?;
     Ok(Backlog {
+        nobody_reachable_alerts,
         oldest_due_watch,
         open_alerts,
         due_notifications: u64::try_from(due_notifications).unwrap_or(0),

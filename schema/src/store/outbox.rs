@@ -271,6 +271,45 @@ pub async fn notifications_by_id(
         .await
 }
 
+/// For deliveries the push service took (`delivered`): the safety alerts among their
+/// notifications are marked delivered for their recipients (what coordinators see per recipient).
+pub async fn confirm_alerts_delivered(
+    db: &impl ConnectionTrait,
+    delivered: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    if delivered.is_empty() {
+        return Ok(());
+    }
+    let notification_ids: Vec<Uuid> = push_deliveries::Entity::find()
+        .filter(push_deliveries::Column::Id.is_in(delivered.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|delivery| delivery.notification_id)
+        .collect();
+    let alerts = notifications::Entity::find()
+        .filter(notifications::Column::Id.is_in(notification_ids))
+        .filter(notifications::Column::Kind.eq("safety_alert"))
+        .all(db)
+        .await?;
+    for notification in alerts {
+        if let Ok(crate::notify::Message::SafetyAlert { alert_id, .. }) =
+            serde_json::from_value(notification.message)
+        {
+            super::outings::confirm_alert_reached(
+                db,
+                alert_id,
+                notification.recipient_id,
+                super::outings::Confirmed::Delivered,
+                now,
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 /// Ends deliveries with one status (delivered, failed, gone, expired) in one statement.
 pub async fn finish_deliveries(
     db: &impl ConnectionTrait,

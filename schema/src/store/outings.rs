@@ -443,6 +443,22 @@ pub async fn acknowledge(
     Ok(result.rows_affected == 1)
 }
 
+/// Alerts whose people are due to be told the emergency numbers, locked (other watchdogs skip
+/// them).
+pub async fn lock_due_advice(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<alerts::Model>, DbErr> {
+    alerts::Entity::find()
+        .filter(alerts::Column::AdviseAt.lte(now))
+        .order_by_asc(alerts::Column::AdviseAt)
+        .limit(limit)
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+        .all(db)
+        .await
+}
+
 /// The outing's alerts that are not resolved, oldest first, locked (a joining check-in, a late
 /// answer and a resolution are decided one at a time; always locked after the outing).
 pub async fn lock_active_alerts_of(
@@ -503,6 +519,74 @@ pub async fn record_reached(
     Ok(())
 }
 
+/// Whom each alert reached and what their phones confirmed, by alert.
+pub async fn recipients_of_alerts(
+    db: &impl ConnectionTrait,
+    alert_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<(alert_recipients::Model, String)>>, DbErr> {
+    let rows = alert_recipients::Entity::find()
+        .filter(alert_recipients::Column::AlertId.is_in(alert_ids.iter().copied()))
+        .order_by_asc(alert_recipients::Column::FirstNotifiedAt)
+        .order_by_asc(alert_recipients::Column::PersonId)
+        .all(db)
+        .await?;
+    let person_ids: Vec<Uuid> = rows.iter().map(|row| row.person_id).collect();
+    let names: HashMap<Uuid, String> = people::Entity::find()
+        .filter(people::Column::Id.is_in(person_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|person| (person.id, person.display_name))
+        .collect();
+    let mut by_alert: HashMap<Uuid, Vec<(alert_recipients::Model, String)>> = HashMap::new();
+    for row in rows {
+        let name = names.get(&row.person_id).cloned().unwrap_or_default();
+        by_alert.entry(row.alert_id).or_default().push((row, name));
+    }
+    Ok(by_alert)
+}
+
+/// Which of an alert's pushes a phone confirmed: the push service took one (`Delivered`) or the
+/// app showed it (`Shown`, which implies delivered).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Confirmed {
+    Delivered,
+    Shown,
+}
+
+/// Records what `person`'s phone confirmed of `alert_id` (the first time of each counts).
+/// Returns whether the person is one the alert reached.
+pub async fn confirm_alert_reached(
+    db: &impl ConnectionTrait,
+    alert_id: Uuid,
+    person_id: Uuid,
+    confirmed: Confirmed,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let mut columns = vec![alert_recipients::Column::DeliveredAt];
+    if confirmed == Confirmed::Shown {
+        columns.push(alert_recipients::Column::ShownAt);
+    }
+    let mut found = false;
+    for column in columns {
+        let updated = alert_recipients::Entity::update_many()
+            .col_expr(column, Expr::value(now))
+            .filter(alert_recipients::Column::AlertId.eq(alert_id))
+            .filter(alert_recipients::Column::PersonId.eq(person_id))
+            .filter(column.is_null())
+            .exec(db)
+            .await?;
+        found |= updated.rows_affected > 0;
+    }
+    if !found {
+        found = alert_recipients::Entity::find_by_id((alert_id, person_id))
+            .one(db)
+            .await?
+            .is_some();
+    }
+    Ok(found)
+}
+
 /// Puts off the watchdog's next look at an outing (a row it could not handle: it is tried again
 /// later instead of failing every tick).
 pub async fn defer_watch(
@@ -544,19 +628,55 @@ pub async fn alerts_of_outings(
         .await
 }
 
-/// The organisation's alerts, optionally of one status, one page at a time.
+/// The organisation's alerts, optionally of one status, one page at a time: those that can reach
+/// nobody first (someone must act on them now), then the rest, each in id order. The cursor is
+/// the id; the page after it continues in the cursor's group.
 pub async fn list_alerts(
     db: &impl ConnectionTrait,
     organisation_id: Uuid,
     status: Option<AlertStatus>,
     page: PageRequest,
 ) -> Result<Page<alerts::Model>, DbErr> {
-    let mut select =
-        alerts::Entity::find().filter(alerts::Column::OrganisationId.eq(organisation_id));
+    use alerts::Column;
+    let mut select = alerts::Entity::find().filter(Column::OrganisationId.eq(organisation_id));
     if let Some(status) = status {
-        select = select.filter(alerts::Column::Status.eq(status.as_str()));
+        select = select.filter(Column::Status.eq(status.as_str()));
     }
-    fetch_page(db, select, alerts::Column::Id, page).await
+    if let Some(after) = page.after {
+        let cursor_unreachable = alerts::Entity::find_by_id(after)
+            .one(db)
+            .await?
+            .is_some_and(|alert| alert.unreachable_since.is_some());
+        let after_in_group = Column::Id.gt(after);
+        select = select.filter(if cursor_unreachable {
+            sea_orm::Condition::any()
+                .add(
+                    sea_orm::Condition::all()
+                        .add(Column::UnreachableSince.is_not_null())
+                        .add(after_in_group),
+                )
+                .add(Column::UnreachableSince.is_null())
+        } else {
+            sea_orm::Condition::all()
+                .add(Column::UnreachableSince.is_null())
+                .add(after_in_group)
+        });
+    }
+    let mut items = select
+        .order_by(
+            Expr::col(Column::UnreachableSince).is_null(),
+            sea_orm::Order::Asc,
+        )
+        .order_by_asc(Column::Id)
+        .limit(page.first + 1)
+        .all(db)
+        .await?;
+    let has_next_page = items.len() as u64 > page.first;
+    items.truncate(usize::try_from(page.first).unwrap_or(usize::MAX));
+    Ok(Page {
+        items,
+        has_next_page,
+    })
 }
 
 /// The coordinators on duty in the organisation.

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -197,6 +197,28 @@ pub fn unreachable_people() -> Condition {
         .and_where(push_subscriptions::Column::ConsecutiveFailures.lt(FAILING_AFTER))
         .to_owned();
     Condition::all().add(Expr::exists(reachable).not())
+}
+
+/// Those of `people` with a subscription that currently reaches them.
+pub async fn reachable_among(
+    db: &impl ConnectionTrait,
+    people: &[Uuid],
+) -> Result<Vec<Uuid>, DbErr> {
+    if people.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut reachable: Vec<Uuid> = push_subscriptions::Entity::find()
+        .select_only()
+        .column(push_subscriptions::Column::PersonId)
+        .filter(push_subscriptions::Column::PersonId.is_in(people.iter().copied()))
+        .filter(push_subscriptions::Column::RemovedAt.is_null())
+        .filter(push_subscriptions::Column::ConsecutiveFailures.lt(FAILING_AFTER))
+        .into_tuple()
+        .all(db)
+        .await?;
+    reachable.sort_unstable();
+    reachable.dedup();
+    Ok(reachable)
 }
 
 /// Whether a subscription still reaches its device.

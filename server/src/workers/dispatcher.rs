@@ -368,6 +368,7 @@ impl Dispatcher {
         }
         let txn = store::begin_write(&self.db).await?;
         outbox::finish_deliveries(&txn, &delivered, status::DELIVERED, Some(201), now).await?;
+        outbox::confirm_alerts_delivered(&txn, &delivered, now).await?;
         for (last_status, ids) in &failed {
             outbox::finish_deliveries(&txn, ids, status::FAILED, *last_status, now).await?;
         }

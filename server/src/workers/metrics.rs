@@ -191,6 +191,14 @@ pub fn render_workers(
         .oldest_due_notification
         .map_or(0.0, |at| seconds_between(at, now));
     let _ = writeln!(out, "{name} {age}");
+    let name = "tomoni_alerts_nobody_reachable";
+    header(
+        &mut out,
+        name,
+        "gauge",
+        "Active alerts that can reach no coordinator (none has a device that works): act now.",
+    );
+    let _ = writeln!(out, "{name} {}", backlog.nobody_reachable_alerts);
     out
 }
 

@@ -612,6 +612,9 @@ impl World {
             last_pushed_at: Some(raised_at),
             owner_reminded_at: None,
             answered_late_at: None,
+            advise_at: None,
+            emergency_advised_at: None,
+            unreachable_since: None,
         })
     }
 

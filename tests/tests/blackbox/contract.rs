@@ -140,6 +140,10 @@ fn every_push_payload_the_code_builds_matches_its_json_schema() {
             alert_id: id,
             outing_id: id,
         },
+        Message::SosUnanswered {
+            alert_id: id,
+            outing_id: id,
+        },
         Message::MatchUpdate { match_id: id },
         Message::TrainingDue {
             due_on: at.date_naive(),

@@ -7,6 +7,7 @@
     reason = "helpers of a test binary fail their test loudly"
 )]
 
+mod alert_reach;
 mod authorization;
 mod bad_input;
 mod contract;

@@ -26,6 +26,12 @@ pub struct Model {
     pub owner_reminded_at: Option<DateTimeUtc>,
     /// When a late "OK" answered a missed-check-in alert: its paging stopped.
     pub answered_late_at: Option<DateTimeUtc>,
+    /// When an SOS still unacknowledged tells its people to call the emergency numbers.
+    pub advise_at: Option<DateTimeUtc>,
+    /// When they were told.
+    pub emergency_advised_at: Option<DateTimeUtc>,
+    /// Since when none of the coordinators it should reach has a device that works.
+    pub unreachable_since: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
