@@ -55,6 +55,17 @@ impl Message {
         }
     }
 
+    /// The outing the message is about, stored beside it so that an outing's notifications can
+    /// be found (and withdrawn) together.
+    pub fn outing_id(&self) -> Option<Uuid> {
+        match self {
+            Self::OutingReminder { outing_id, .. }
+            | Self::CheckInDue { outing_id, .. }
+            | Self::SafetyAlert { outing_id, .. } => Some(*outing_id),
+            Self::MatchUpdate { .. } | Self::TrainingDue { .. } | Self::ConnectionCheck => None,
+        }
+    }
+
     pub const KINDS: &'static [&'static str] = &[
         "outing_reminder",
         "check_in_due",

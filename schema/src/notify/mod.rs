@@ -46,6 +46,7 @@ pub async fn remind(
             message: serde_json::to_value(&message).map_err(|err| DbErr::Json(err.to_string()))?,
             not_before: at,
             idempotency_key,
+            outing_id: message.outing_id(),
         },
         now,
     )
@@ -120,7 +121,9 @@ fn reminder_key(outing_id: Uuid, person_id: Uuid, minutes: u32) -> String {
     )
 }
 
-/// Plans (or moves) the outing's reminders for every member; offsets already past are withdrawn.
+/// Plans (or moves) the outing's reminders for every member at the organisation's current
+/// offsets; every other unsent reminder of the outing (offsets already past, offsets the
+/// organisation no longer uses, members no longer on it) is withdrawn.
 pub async fn plan_outing_reminders(
     db: &impl ConnectionTrait,
     outing: &crate::store::entities::outings::Model,
@@ -129,15 +132,14 @@ pub async fn plan_outing_reminders(
     let offsets =
         crate::store::program::outing_reminder_minutes(db, outing.organisation_id).await?;
     let members = crate::store::outings::members_of(db, &[outing.id]).await?;
-    let mut planned = false;
+    let mut planned = Vec::new();
     for member in &members {
         for minutes in &offsets {
             let at = outing.planned_start - chrono::Duration::minutes(i64::from(*minutes));
-            let key = reminder_key(outing.id, member.person_id, *minutes);
             if at < now {
-                withdraw(db, &key).await?;
                 continue;
             }
+            let key = reminder_key(outing.id, member.person_id, *minutes);
             remind(
                 db,
                 Recipient {
@@ -153,23 +155,21 @@ pub async fn plan_outing_reminders(
                 now,
             )
             .await?;
-            planned = true;
+            planned.push(key);
         }
     }
-    Ok(planned)
+    outbox::withdraw_of_outing(db, outing.id, OUTING_REMINDER, &planned).await?;
+    Ok(!planned.is_empty())
 }
 
-/// Withdraws every unsent reminder of the outing (cancelled, or started).
+const OUTING_REMINDER: &str = "outing_reminder";
+
+/// Withdraws every unsent reminder of the outing (cancelled, or started), whatever offsets it was
+/// planned with.
 pub async fn withdraw_outing_reminders(
     db: &impl ConnectionTrait,
     outing: &crate::store::entities::outings::Model,
 ) -> Result<(), DbErr> {
-    let offsets =
-        crate::store::program::outing_reminder_minutes(db, outing.organisation_id).await?;
-    for member in crate::store::outings::members_of(db, &[outing.id]).await? {
-        for minutes in &offsets {
-            withdraw(db, &reminder_key(outing.id, member.person_id, *minutes)).await?;
-        }
-    }
+    outbox::withdraw_of_outing(db, outing.id, OUTING_REMINDER, &[]).await?;
     Ok(())
 }

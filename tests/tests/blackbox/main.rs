@@ -19,6 +19,7 @@ mod outings;
 mod pairing;
 mod people;
 mod push;
+mod reminders;
 mod statements;
 mod training;
 mod websocket;

@@ -87,21 +87,27 @@ async fn outing_member_times_are_copied_from_existing_outings() {
             .await
             .data();
     }
-    // Back to before step 9 (its columns dropped), then up again: the copies are rebuilt. Step 9
-    // must be the last one for `down(1)` to undo it.
-    let last = app
+    // Back to before step 9 (its columns dropped, and every later step undone), then up again:
+    // the copies are rebuilt.
+    let versions: Vec<String> = app
         .db
-        .query_one_raw(Statement::from_string(
+        .query_all_raw(Statement::from_string(
             app.db.get_database_backend(),
-            "SELECT version FROM seaql_migrations ORDER BY version DESC LIMIT 1",
+            "SELECT version FROM seaql_migrations ORDER BY version DESC",
         ))
         .await
         .unwrap()
+        .into_iter()
+        .map(|row| row.try_get::<String>("", "version").unwrap())
+        .collect();
+    let steps_back = versions
+        .iter()
+        .position(|version| version == "m20261124_000009_outing_member_times")
         .unwrap()
-        .try_get::<String>("", "version")
+        + 1;
+    Migrator::down(&app.db, Some(u32::try_from(steps_back).unwrap()))
+        .await
         .unwrap();
-    assert_eq!(last, "m20261124_000009_outing_member_times");
-    Migrator::down(&app.db, Some(1)).await.unwrap();
     Migrator::up(&app.db, None).await.unwrap();
     let times: std::collections::HashMap<_, _> = outings::Entity::find()
         .all(&app.db)
