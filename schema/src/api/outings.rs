@@ -1380,6 +1380,7 @@ impl OutingMutation {
             now,
         )
         .await?;
+        notify::answer_check_in_prompts(&txn, &outing, &check_in, now).await?;
         // The newest check-in sets the next deadline; a late one from before it does not, and
         // neither does it return an escalated outing to in progress.
         let is_newest = latest.is_none_or(|latest| made_at >= latest);

@@ -173,3 +173,68 @@ pub async fn withdraw_outing_reminders(
     outbox::withdraw_of_outing(db, outing.id, OUTING_REMINDER, &[]).await?;
     Ok(())
 }
+
+const CHECK_IN_DUE: &str = "check_in_due";
+
+fn answered_key(outing_id: Uuid, due_at: DateTime<Utc>, person_id: Uuid) -> String {
+    format!(
+        "check-in-answered:{}:{}:{}",
+        outing_id.simple(),
+        due_at.timestamp(),
+        person_id.simple()
+    )
+}
+
+/// A check-in was just added to the outing: the "check-in due" prompt for the outing's current
+/// deadline is answered. Prompts not sent yet are withdrawn, for everyone; every other member
+/// already shown one gets a `check_in_answered` push under the same tag, so their app closes it
+/// and nobody acts on an answered prompt (the one who checked in needs none: their app knows).
+/// Call it before the check-in moves the deadline. A late check-in older than the newest does not
+/// move the deadline, so it answers nothing. Returns how many were told.
+pub async fn answer_check_in_prompts(
+    db: &impl ConnectionTrait,
+    outing: &crate::store::entities::outings::Model,
+    check_in: &crate::store::entities::check_ins::Model,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let latest = crate::store::outings::latest_check_in_at(db, outing.id).await?;
+    if latest.is_some_and(|latest| latest > check_in.made_at) {
+        return Ok(0);
+    }
+    outbox::withdraw_of_outing(db, outing.id, CHECK_IN_DUE, &[]).await?;
+    let Some(due_at) = outing.check_in_due_at else {
+        return Ok(0);
+    };
+    let mut told: Vec<Uuid> = Vec::new();
+    for prompt in outbox::dispatched_of_outing(db, outing.id, CHECK_IN_DUE).await? {
+        let recipient = prompt.recipient_id;
+        if recipient == check_in.person_id || told.contains(&recipient) {
+            continue;
+        }
+        // Prompts for earlier deadlines were answered by earlier check-ins.
+        let for_this_deadline = matches!(
+            serde_json::from_value::<Message>(prompt.message),
+            Ok(Message::CheckInDue { due_at: prompted, .. }) if prompted == due_at
+        );
+        if !for_this_deadline {
+            continue;
+        }
+        remind(
+            db,
+            Recipient {
+                person_id: recipient,
+                organisation_id: outing.organisation_id,
+            },
+            Message::CheckInAnswered {
+                outing_id: outing.id,
+                due_at,
+            },
+            now,
+            &answered_key(outing.id, due_at, recipient),
+            now,
+        )
+        .await?;
+        told.push(recipient);
+    }
+    Ok(told.len())
+}

@@ -9,6 +9,7 @@
 
 mod authorization;
 mod bad_input;
+mod check_in_answered;
 mod contract;
 mod crash;
 mod demo;
