@@ -1749,6 +1749,9 @@ async fn lifecycle(
 pub struct OutingEvent {
     pub outing: Outing,
     pub alert: Option<Alert>,
+    /// Set when this subscriber fell behind and events were dropped: how many. The outing is as
+    /// it now is; refetch whatever else is shown of it (its alerts, say). Null on every other event.
+    pub missed_events: Option<i32>,
 }
 
 /// The viewer may follow the outing (its people and coordinators); NOT_FOUND otherwise.
@@ -1777,6 +1780,7 @@ pub(crate) async fn outing_event(
     Ok(OutingEvent {
         outing: outing_object(db, row).await?,
         alert: alert.map(|row| Alert { row }),
+        missed_events: None,
     })
 }
 

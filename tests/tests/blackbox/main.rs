@@ -22,5 +22,6 @@ mod people;
 mod push;
 mod reminders;
 mod statements;
+mod subscriptions_lag;
 mod training;
 mod websocket;
