@@ -14,6 +14,7 @@ mod m20261124_000006_create_training;
 mod m20261124_000007_create_support_matches;
 mod m20261124_000008_create_outings;
 mod m20261124_000009_outing_member_times;
+mod m20261202_000010_notification_outing;
 mod m20261202_000011_health_indexes;
 mod m20261202_000012_alert_ladder;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000007_create_support_matches::Migration),
             Box::new(m20261124_000008_create_outings::Migration),
             Box::new(m20261124_000009_outing_member_times::Migration),
+            Box::new(m20261202_000010_notification_outing::Migration),
             Box::new(m20261202_000011_health_indexes::Migration),
             Box::new(m20261202_000012_alert_ladder::Migration),
         ]

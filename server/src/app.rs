@@ -77,7 +77,7 @@ impl Application {
             .await
             .context("cannot apply migrations")?;
         let vapid = Arc::new(load_vapid_key(settings, &db, clock.now()).await?);
-        let events = EventBus::new();
+        let events = EventBus::with_backlog(settings.limits.subscription_backlog);
         let schema = build_schema(
             settings,
             db.clone(),
@@ -150,6 +150,11 @@ impl Application {
     /// The push dispatcher, for driving it tick by tick (tests, benchmarks).
     pub fn dispatcher(&self) -> Arc<Dispatcher> {
         self.dispatcher.clone()
+    }
+
+    /// This server's event bus (what its subscriptions hear), e.g. for tests to publish on.
+    pub fn events(&self) -> EventBus {
+        self.events.clone()
     }
 
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {

@@ -161,6 +161,8 @@ pub struct Limits {
     pub max_batch: usize,
     /// Pairing-code attempts per client address per minute.
     pub redeem_attempts_per_minute: u32,
+    /// Events a subscription may fall behind before it is told it missed some (and resyncs).
+    pub subscription_backlog: usize,
 }
 
 /// Twice the cores this server has, at least 4: more connections than the cores can serve at once
@@ -207,6 +209,7 @@ impl Default for Limits {
             max_complexity: 1000,
             max_batch: 10,
             redeem_attempts_per_minute: 10,
+            subscription_backlog: tomoni_schema::api::events::DEFAULT_BACKLOG,
         }
     }
 }
@@ -317,6 +320,12 @@ impl Settings {
         }
         if self.database_max_connections == 0 {
             return Err(invalid("database_max_connections", "must be at least 1"));
+        }
+        if !(1..=1_000_000).contains(&self.limits.subscription_backlog) {
+            return Err(invalid(
+                "limits.subscription_backlog",
+                "must be between 1 and 1000000",
+            ));
         }
         if self.limits.body_bytes < 1024 {
             return Err(invalid("limits.body_bytes", "must be at least 1024"));

@@ -152,6 +152,8 @@ pub struct TestApp {
     pub settings: Settings,
     /// The application's push dispatcher, to drive tick by tick when `push.dispatcher` is off.
     pub dispatcher: Arc<Dispatcher>,
+    /// The application's event bus, to publish on as its own requests and workers do.
+    pub events: tomoni_schema::api::EventBus,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     // Last: dropped after the server has been told to stop.
@@ -183,6 +185,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .expect("build the application");
     let address = application.local_addr().expect("local address");
     let dispatcher = application.dispatcher();
+    let events = application.events();
     let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel();
     let server = tokio::spawn(async move {
         application
@@ -202,6 +205,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         clock,
         settings,
         dispatcher,
+        events,
         shutdown: Some(shutdown_tx),
         server: Some(server),
         _database: database,

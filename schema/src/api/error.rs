@@ -28,6 +28,8 @@ pub mod codes {
     pub const CONFLICT: &str = "CONFLICT";
     pub const RATE_LIMITED: &str = "RATE_LIMITED";
     pub const INTERNAL: &str = "INTERNAL";
+    /// A subscription fell behind and events were dropped; it ends (subscribe again, refetch).
+    pub const EVENTS_MISSED: &str = "EVENTS_MISSED";
 
     pub const ALL: &[&str] = &[
         UNAUTHENTICATED,
@@ -37,6 +39,7 @@ pub mod codes {
         CONFLICT,
         RATE_LIMITED,
         INTERNAL,
+        EVENTS_MISSED,
     ];
 }
 
@@ -89,6 +92,8 @@ pub enum ApiError {
     },
     /// Too many attempts from this client; try again after the given number of seconds.
     RateLimited { retry_after_seconds: u64 },
+    /// The subscription fell this many events behind: they were dropped, and it ends.
+    EventsMissed { missed: u64 },
     /// Something broke on our side. Logged with its cause; the client sees "internal error".
     Internal(Arc<dyn std::error::Error + Send + Sync>),
 }
@@ -133,6 +138,7 @@ impl ApiError {
             Self::BadUserInput { .. } => codes::BAD_USER_INPUT,
             Self::Conflict { .. } | Self::Refused { .. } => codes::CONFLICT,
             Self::RateLimited { .. } => codes::RATE_LIMITED,
+            Self::EventsMissed { .. } => codes::EVENTS_MISSED,
             Self::Internal(_) => codes::INTERNAL,
         }
     }
@@ -170,6 +176,7 @@ impl From<ApiError> for async_graphql::Error {
     fn from(err: ApiError) -> Self {
         let code = err.code();
         let mut refusal = None;
+        let mut missed_events = None;
         let (message, field, retry_after) = match err {
             ApiError::Unauthenticated => (
                 "sign in first: send a valid device token".to_owned(),
@@ -197,6 +204,15 @@ impl From<ApiError> for async_graphql::Error {
                 None,
                 Some(retry_after_seconds),
             ),
+            ApiError::EventsMissed { missed } => {
+                missed_events = Some(missed);
+                (
+                    "this subscription fell behind and missed events: subscribe again and refetch"
+                        .to_owned(),
+                    None,
+                    None,
+                )
+            }
             ApiError::Internal(cause) => {
                 tracing::error!(error = %ErrorChain(cause.as_ref()), "internal error");
                 ("internal error".to_owned(), None, None)
@@ -209,6 +225,9 @@ impl From<ApiError> for async_graphql::Error {
             }
             if let Some(seconds) = retry_after {
                 extensions.set("retryAfterSeconds", seconds);
+            }
+            if let Some(missed) = missed_events {
+                extensions.set("missedEvents", missed);
             }
             if let Some((reason, details)) = &refusal {
                 extensions.set("reason", *reason);

@@ -57,10 +57,19 @@ pub struct EventBus {
     sender: broadcast::Sender<Envelope>,
 }
 
+/// How many events a subscriber may fall behind by default before it is told it missed some.
+pub const DEFAULT_BACKLOG: usize = 1024;
+
 impl EventBus {
     pub fn new() -> Self {
-        // A slow subscriber that falls this far behind misses events rather than slowing others.
-        let (sender, _) = broadcast::channel(1024);
+        Self::with_backlog(DEFAULT_BACKLOG)
+    }
+
+    /// A bus whose subscribers may fall `backlog` events behind (at least 1): a slow subscriber
+    /// that falls further misses events rather than slowing the others, and is told so (see
+    /// `api::subscription`).
+    pub fn with_backlog(backlog: usize) -> Self {
+        let (sender, _) = broadcast::channel(backlog.max(1));
         Self { sender }
     }
 

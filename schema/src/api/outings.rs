@@ -1526,6 +1526,7 @@ impl OutingMutation {
             now,
         )
         .await?;
+        notify::answer_check_in_prompts(&txn, &outing, &check_in, now).await?;
         // The newest check-in sets the next deadline; a late one from before it does not, and
         // neither does it answer an alert.
         let is_newest = latest.is_none_or(|latest| made_at >= latest);
@@ -1903,6 +1904,9 @@ async fn lifecycle(
 pub struct OutingEvent {
     pub outing: Outing,
     pub alert: Option<Alert>,
+    /// Set when this subscriber fell behind and events were dropped: how many. The outing is as
+    /// it now is; refetch whatever else is shown of it (its alerts, say). Null on every other event.
+    pub missed_events: Option<i32>,
 }
 
 /// The viewer may follow the outing (its people and coordinators); NOT_FOUND otherwise.
@@ -1931,6 +1935,7 @@ pub(crate) async fn outing_event(
     Ok(OutingEvent {
         outing: outing_object(db, row).await?,
         alert: alert.map(|row| Alert { row }),
+        missed_events: None,
     })
 }
 

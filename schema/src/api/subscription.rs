@@ -22,7 +22,8 @@ pub struct SubscriptionRoot;
 #[Subscription]
 impl SubscriptionRoot {
     /// A person's devices being paired or revoked, e.g. for a coordinator waiting while a
-    /// participant types the pairing code. The person themselves or a coordinator.
+    /// participant types the pairing code. The person themselves or a coordinator. A subscriber
+    /// that fell behind gets `EVENTS_MISSED` and the stream ends.
     async fn device_events(
         &self,
         ctx: &Context<'_>,
@@ -33,9 +34,13 @@ impl SubscriptionRoot {
         let state = state(ctx)?;
         ensure_may_watch_devices(&state.db, &viewer, person_id).await?;
         let db = state.db.clone();
-        Ok(events_of(state, move |event| {
+        Ok(events_of(state, move |next| {
             let db = db.clone();
             async move {
+                let event = match next {
+                    Next::Event(event) => event,
+                    Next::Missed(missed) => return Err(ApiError::EventsMissed { missed }),
+                };
                 let Some((kind, device_id)) = device_event_of(event, person_id) else {
                     return Ok(None);
                 };
@@ -46,7 +51,8 @@ impl SubscriptionRoot {
 
     /// An outing as it happens: each check-in, lifecycle step and alert sends the outing as it now
     /// is (and the alert, for alert changes). Its people and the organisation's coordinators; the
-    /// viewer's access is checked again at every event.
+    /// viewer's access is checked again at every event. A subscriber that fell behind gets one
+    /// event with `missedEvents` set (the outing as it now is), then live events again.
     async fn outing_events(
         &self,
         ctx: &Context<'_>,
@@ -57,9 +63,19 @@ impl SubscriptionRoot {
         let state = state(ctx)?;
         outings::ensure_may_watch_outing(&state.db, &viewer, outing_id).await?;
         let db = state.db.clone();
-        Ok(events_of(state, move |event| {
+        Ok(events_of(state, move |next| {
             let db = db.clone();
             async move {
+                let event = match next {
+                    Next::Event(event) => event,
+                    Next::Missed(missed) => {
+                        ensure_device_active(&db, &viewer).await?;
+                        let mut resync =
+                            outings::outing_event(&db, &viewer, outing_id, None).await?;
+                        resync.missed_events = Some(i32::try_from(missed).unwrap_or(i32::MAX));
+                        return Ok(Some(resync));
+                    }
+                };
                 let alert_id = match event {
                     DomainEvent::OutingChanged { outing_id: id, .. } if id == outing_id => None,
                     DomainEvent::AlertChanged {
@@ -78,7 +94,8 @@ impl SubscriptionRoot {
     }
 
     /// The organisation's alerts as they are raised, climb a tier, are acknowledged or resolved.
-    /// Coordinators.
+    /// Coordinators. A subscriber that fell behind gets `EVENTS_MISSED` and the stream ends:
+    /// subscribe again and refetch `alerts`.
     async fn alerts(
         &self,
         ctx: &Context<'_>,
@@ -87,9 +104,13 @@ impl SubscriptionRoot {
         super::training::ensure_coordinator(&viewer, "only coordinators follow alerts")?;
         let state = state(ctx)?;
         let db = state.db.clone();
-        Ok(events_of(state, move |event| {
+        Ok(events_of(state, move |next| {
             let db = db.clone();
             async move {
+                let event = match next {
+                    Next::Event(event) => event,
+                    Next::Missed(missed) => return Err(ApiError::EventsMissed { missed }),
+                };
                 let DomainEvent::AlertChanged {
                     organisation_id,
                     alert_id,
@@ -108,28 +129,44 @@ impl SubscriptionRoot {
     }
 }
 
+/// What a subscription hears from the bus.
+enum Next {
+    Event(DomainEvent),
+    /// The subscriber fell behind and this many events were dropped (the bus keeps a bounded
+    /// backlog per subscriber, so a slow one cannot slow the others). Whatever it makes of this,
+    /// it says so: a resync event, or an error that ends the stream.
+    Missed(u64),
+}
+
 /// A stream of what `next` makes of each event of this server's bus (`None`: not for this
-/// subscriber). After an error (e.g. the viewer's device was revoked) the stream ends. Missed
-/// events are not replayed: a subscriber that fell behind re-reads the current state.
+/// subscriber). After an error (e.g. the viewer's device was revoked, or events were missed) the
+/// stream ends. Missed events are not replayed: the rest of the backlog is dropped too (it is as
+/// stale), and the subscriber re-reads the current state.
 fn events_of<T, F, Fut>(
     state: &ApiState,
     next: F,
 ) -> impl Stream<Item = ApiResult<T>> + use<T, F, Fut>
 where
     T: Send + 'static,
-    F: Fn(DomainEvent) -> Fut + Send + 'static,
+    F: Fn(Next) -> Fut + Send + 'static,
     Fut: Future<Output = ApiResult<Option<T>>> + Send,
 {
     let receiver = state.events.subscribe();
     async_graphql::futures_util::stream::unfold(Some((receiver, next)), |current| async move {
         let (mut receiver, next) = current?;
         loop {
-            let event = match receiver.recv().await {
-                Ok(envelope) => envelope.event,
-                Err(RecvError::Lagged(_)) => continue,
+            let heard = match receiver.recv().await {
+                Ok(envelope) => Next::Event(envelope.event),
+                Err(RecvError::Lagged(dropped)) => {
+                    // From now on: what is still queued would only be re-read as current state,
+                    // so it is skipped too, and counted.
+                    let queued = u64::try_from(receiver.len()).unwrap_or(u64::MAX);
+                    receiver = receiver.resubscribe();
+                    Next::Missed(dropped.saturating_add(queued))
+                }
                 Err(RecvError::Closed) => return None,
             };
-            match next(event).await {
+            match next(heard).await {
                 Ok(Some(item)) => return Some((Ok(item), Some((receiver, next)))),
                 Ok(None) => continue,
                 Err(err) => return Some((Err(err), None)),

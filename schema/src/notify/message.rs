@@ -33,6 +33,12 @@ pub enum Message {
         outing_id: Uuid,
         due_at: DateTime<Utc>,
     },
+    /// Someone on the outing checked in: the "check-in due" shown for `due_at` is answered, and the
+    /// app closes it (the payload's `tag` is the prompt's).
+    CheckInAnswered {
+        outing_id: Uuid,
+        due_at: DateTime<Utc>,
+    },
     /// To coordinators: an outing needs attention.
     SafetyAlert { alert_id: Uuid, outing_id: Uuid },
     /// To everyone a missed-check-in alert reached: a member checked in late, so the alert
@@ -54,6 +60,7 @@ impl Message {
         match self {
             Self::OutingReminder { .. } => "outing_reminder",
             Self::CheckInDue { .. } => "check_in_due",
+            Self::CheckInAnswered { .. } => "check_in_answered",
             Self::SafetyAlert { .. } => "safety_alert",
             Self::AlertAnswered { .. } => "alert_answered",
             Self::SosUnanswered { .. } => "sos_unanswered",
@@ -63,9 +70,24 @@ impl Message {
         }
     }
 
+    /// The outing the message is about, stored beside it so that an outing's notifications can
+    /// be found (and withdrawn) together.
+    pub fn outing_id(&self) -> Option<Uuid> {
+        match self {
+            Self::OutingReminder { outing_id, .. }
+            | Self::CheckInDue { outing_id, .. }
+            | Self::CheckInAnswered { outing_id, .. }
+            | Self::SafetyAlert { outing_id, .. }
+            | Self::AlertAnswered { outing_id, .. }
+            | Self::SosUnanswered { outing_id, .. } => Some(*outing_id),
+            Self::MatchUpdate { .. } | Self::TrainingDue { .. } | Self::ConnectionCheck => None,
+        }
+    }
+
     pub const KINDS: &'static [&'static str] = &[
         "outing_reminder",
         "check_in_due",
+        "check_in_answered",
         "safety_alert",
         "alert_answered",
         "sos_unanswered",
@@ -86,6 +108,40 @@ impl Message {
         )
     }
 
+    /// Whether a notification of `kind` goes out during the recipient's quiet hours: safety
+    /// messages do, and so does `check_in_answered`, which closes a prompt that did not wait
+    /// either (it makes no sound: it replaces or closes what is already shown).
+    pub fn kind_ignores_quiet_hours(kind: &str) -> bool {
+        matches!(
+            kind,
+            "check_in_due"
+                | "safety_alert"
+                | "alert_answered"
+                | "sos_unanswered"
+                | "check_in_answered"
+        )
+    }
+
+    pub fn ignores_quiet_hours(&self) -> bool {
+        Self::kind_ignores_quiet_hours(self.kind())
+    }
+
+    /// The notification tag the app shows the message under (`showNotification({ tag })`): a
+    /// prompt and the message that answers it share one per outing, so the answer finds and
+    /// closes (or silently replaces) the prompt.
+    pub fn tag(&self) -> Option<String> {
+        match self {
+            Self::CheckInDue { outing_id, .. } | Self::CheckInAnswered { outing_id, .. } => {
+                Some(format!("check-in:{outing_id}"))
+            }
+            _ => None,
+        }
+    }
+
+    /// `check_in_answered` is not a safety message (one never dropped for being late would keep
+    /// retrying a push nobody needs once the prompt is stale): normal urgency, so it does not wake a phone that is asleep —
+    /// a phone whose screen someone is looking at is awake and receives it at once, and a sleeping
+    /// one gets it when it wakes, before anyone acts on the prompt.
     pub fn urgency(&self) -> Urgency {
         if self.is_safety() {
             Urgency::High
@@ -98,7 +154,8 @@ impl Message {
     /// (a stale "check-in due" misleads), longer for reminders.
     pub fn ttl(&self) -> Duration {
         match self {
-            Self::CheckInDue { .. } => Duration::from_secs(15 * 60),
+            // As long as the prompt it answers: past that, the app shows the outing's own state.
+            Self::CheckInDue { .. } | Self::CheckInAnswered { .. } => Duration::from_secs(15 * 60),
             Self::SafetyAlert { .. } | Self::AlertAnswered { .. } | Self::SosUnanswered { .. } => {
                 Duration::from_secs(30 * 60)
             }
@@ -118,7 +175,10 @@ impl Message {
             Self::MatchUpdate { match_id } => match_id,
             Self::TrainingDue { .. } => return Some("training".into()),
             Self::ConnectionCheck => return Some("check".into()),
+            // An answer is one per prompt; the outing's id is the reminders' topic, which it must
+            // not replace.
             Self::CheckInDue { .. }
+            | Self::CheckInAnswered { .. }
             | Self::SafetyAlert { .. }
             | Self::AlertAnswered { .. }
             | Self::SosUnanswered { .. } => return None,
@@ -153,6 +213,18 @@ impl Message {
                     "タップしてチェックインしてください。"
                 } else {
                     "Tap to check in."
+                },
+            ),
+            Self::CheckInAnswered { .. } => (
+                if ja {
+                    "チェックインが届きました".to_owned()
+                } else {
+                    "Check-in received".to_owned()
+                },
+                if ja {
+                    "対応は不要です。"
+                } else {
+                    "No action needed."
                 },
             ),
             Self::SafetyAlert { .. } => (
@@ -238,6 +310,7 @@ impl Message {
             v: PUSH_PAYLOAD_VERSION,
             notification_id,
             message: self.clone(),
+            tag: self.tag(),
             title,
             body,
         }
@@ -253,6 +326,9 @@ pub struct PushPayload {
     pub notification_id: Uuid,
     #[serde(flatten)]
     pub message: Message,
+    /// The notification tag to show it under (prompts and their answers); absent for the others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
     pub title: String,
     pub body: String,
 }
@@ -272,6 +348,10 @@ mod tests {
                 starts_at: at,
             },
             Message::CheckInDue {
+                outing_id: id,
+                due_at: at,
+            },
+            Message::CheckInAnswered {
                 outing_id: id,
                 due_at: at,
             },
@@ -321,6 +401,7 @@ mod tests {
     fn safety_messages_are_urgent_short_lived_and_untopiced() {
         for message in every_kind() {
             if message.is_safety() {
+                assert!(message.ignores_quiet_hours());
                 assert_eq!(message.urgency(), Urgency::High);
                 assert!(message.ttl() <= Duration::from_secs(30 * 60));
                 assert_eq!(message.topic(), None);
@@ -334,6 +415,43 @@ mod tests {
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn a_prompt_and_its_answer_share_a_tag_and_the_answer_does_not_wait() {
+        let all = every_kind();
+        let (prompt, answer) = (&all[1], &all[2]);
+        assert!(prompt.tag().is_some());
+        assert_eq!(prompt.tag(), answer.tag());
+        assert!(answer.ignores_quiet_hours() && !answer.is_safety());
+        assert_eq!(answer.urgency(), Urgency::Normal);
+        assert!(answer.ttl() <= prompt.ttl());
+        let json = serde_json::to_value(answer.payload(
+            Uuid::now_v7(),
+            Locale::En,
+            chrono_tz::Asia::Tokyo,
+        ))
+        .unwrap();
+        assert_eq!(json["tag"], prompt.tag().unwrap());
+        assert_eq!(json["title"], "Check-in received");
+        // The others carry no tag at all.
+        let reminder = serde_json::to_value(all[0].payload(
+            Uuid::now_v7(),
+            Locale::En,
+            chrono_tz::Asia::Tokyo,
+        ))
+        .unwrap();
+        assert!(reminder.get("tag").is_none());
+        assert!(!Message::kind_ignores_quiet_hours("outing_reminder"));
+    }
+
+    #[test]
+    fn every_safety_message_ignores_quiet_hours() {
+        for message in every_kind() {
+            if message.is_safety() {
+                assert!(message.ignores_quiet_hours(), "{}", message.kind());
             }
         }
     }

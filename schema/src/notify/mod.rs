@@ -46,6 +46,7 @@ pub async fn remind(
             message: serde_json::to_value(&message).map_err(|err| DbErr::Json(err.to_string()))?,
             not_before: at,
             idempotency_key,
+            outing_id: message.outing_id(),
         },
         now,
     )
@@ -120,7 +121,9 @@ fn reminder_key(outing_id: Uuid, person_id: Uuid, minutes: u32) -> String {
     )
 }
 
-/// Plans (or moves) the outing's reminders for every member; offsets already past are withdrawn.
+/// Plans (or moves) the outing's reminders for every member at the organisation's current
+/// offsets; every other unsent reminder of the outing (offsets already past, offsets the
+/// organisation no longer uses, members no longer on it) is withdrawn.
 pub async fn plan_outing_reminders(
     db: &impl ConnectionTrait,
     outing: &crate::store::entities::outings::Model,
@@ -129,15 +132,14 @@ pub async fn plan_outing_reminders(
     let offsets =
         crate::store::program::outing_reminder_minutes(db, outing.organisation_id).await?;
     let members = crate::store::outings::members_of(db, &[outing.id]).await?;
-    let mut planned = false;
+    let mut planned = Vec::new();
     for member in &members {
         for minutes in &offsets {
             let at = outing.planned_start - chrono::Duration::minutes(i64::from(*minutes));
-            let key = reminder_key(outing.id, member.person_id, *minutes);
             if at < now {
-                withdraw(db, &key).await?;
                 continue;
             }
+            let key = reminder_key(outing.id, member.person_id, *minutes);
             remind(
                 db,
                 Recipient {
@@ -153,23 +155,86 @@ pub async fn plan_outing_reminders(
                 now,
             )
             .await?;
-            planned = true;
+            planned.push(key);
         }
     }
-    Ok(planned)
+    outbox::withdraw_of_outing(db, outing.id, OUTING_REMINDER, &planned).await?;
+    Ok(!planned.is_empty())
 }
 
-/// Withdraws every unsent reminder of the outing (cancelled, or started).
+const OUTING_REMINDER: &str = "outing_reminder";
+
+/// Withdraws every unsent reminder of the outing (cancelled, or started), whatever offsets it was
+/// planned with.
 pub async fn withdraw_outing_reminders(
     db: &impl ConnectionTrait,
     outing: &crate::store::entities::outings::Model,
 ) -> Result<(), DbErr> {
-    let offsets =
-        crate::store::program::outing_reminder_minutes(db, outing.organisation_id).await?;
-    for member in crate::store::outings::members_of(db, &[outing.id]).await? {
-        for minutes in &offsets {
-            withdraw(db, &reminder_key(outing.id, member.person_id, *minutes)).await?;
-        }
-    }
+    outbox::withdraw_of_outing(db, outing.id, OUTING_REMINDER, &[]).await?;
     Ok(())
+}
+
+const CHECK_IN_DUE: &str = "check_in_due";
+
+fn answered_key(outing_id: Uuid, due_at: DateTime<Utc>, person_id: Uuid) -> String {
+    format!(
+        "check-in-answered:{}:{}:{}",
+        outing_id.simple(),
+        due_at.timestamp(),
+        person_id.simple()
+    )
+}
+
+/// A check-in was just added to the outing: the "check-in due" prompt for the outing's current
+/// deadline is answered. Prompts not sent yet are withdrawn, for everyone; every other member
+/// already shown one gets a `check_in_answered` push under the same tag, so their app closes it
+/// and nobody acts on an answered prompt (the one who checked in needs none: their app knows).
+/// Call it before the check-in moves the deadline. A late check-in older than the newest does not
+/// move the deadline, so it answers nothing. Returns how many were told.
+pub async fn answer_check_in_prompts(
+    db: &impl ConnectionTrait,
+    outing: &crate::store::entities::outings::Model,
+    check_in: &crate::store::entities::check_ins::Model,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let latest = crate::store::outings::latest_check_in_at(db, outing.id).await?;
+    if latest.is_some_and(|latest| latest > check_in.made_at) {
+        return Ok(0);
+    }
+    outbox::withdraw_of_outing(db, outing.id, CHECK_IN_DUE, &[]).await?;
+    let Some(due_at) = outing.check_in_due_at else {
+        return Ok(0);
+    };
+    let mut told: Vec<Uuid> = Vec::new();
+    for prompt in outbox::dispatched_of_outing(db, outing.id, CHECK_IN_DUE).await? {
+        let recipient = prompt.recipient_id;
+        if recipient == check_in.person_id || told.contains(&recipient) {
+            continue;
+        }
+        // Prompts for earlier deadlines were answered by earlier check-ins.
+        let for_this_deadline = matches!(
+            serde_json::from_value::<Message>(prompt.message),
+            Ok(Message::CheckInDue { due_at: prompted, .. }) if prompted == due_at
+        );
+        if !for_this_deadline {
+            continue;
+        }
+        remind(
+            db,
+            Recipient {
+                person_id: recipient,
+                organisation_id: outing.organisation_id,
+            },
+            Message::CheckInAnswered {
+                outing_id: outing.id,
+                due_at,
+            },
+            now,
+            &answered_key(outing.id, due_at, recipient),
+            now,
+        )
+        .await?;
+        told.push(recipient);
+    }
+    Ok(told.len())
 }

@@ -41,6 +41,8 @@ pub struct NewNotification<'a> {
     pub is_safety: bool,
     pub not_before: DateTime<Utc>,
     pub idempotency_key: &'a str,
+    /// The outing the message is about, if any.
+    pub outing_id: Option<Uuid>,
 }
 
 /// What scheduling did.
@@ -84,6 +86,7 @@ pub async fn schedule(
         active.topic = Set(new.topic);
         active.urgency = Set(new.urgency.as_str().to_owned());
         active.ttl_seconds = Set(new.ttl_seconds);
+        active.outing_id = Set(new.outing_id);
         active.update(db).await?;
         return Ok(Scheduled::Moved(id));
     }
@@ -103,6 +106,7 @@ pub async fn schedule(
         status: Set(status::PENDING.to_owned()),
         created_at: Set(now),
         dispatched_at: Set(None),
+        outing_id: Set(new.outing_id),
     }
     .insert(db)
     .await?;
@@ -120,6 +124,43 @@ pub async fn withdraw(db: &impl ConnectionTrait, idempotency_key: &str) -> Resul
         .exec(db)
         .await?;
     Ok(result.rows_affected > 0)
+}
+
+/// Withdraws the outing's unsent notifications of `kind` in one statement, except those whose
+/// idempotency keys are in `keep` (the ones just planned). Returns how many were withdrawn.
+pub async fn withdraw_of_outing(
+    db: &impl ConnectionTrait,
+    outing_id: Uuid,
+    kind: &str,
+    keep: &[String],
+) -> Result<u64, DbErr> {
+    let mut update = notifications::Entity::update_many()
+        .col_expr(
+            notifications::Column::Status,
+            Expr::value(status::WITHDRAWN),
+        )
+        .filter(notifications::Column::OutingId.eq(outing_id))
+        .filter(notifications::Column::Status.eq(status::PENDING))
+        .filter(notifications::Column::Kind.eq(kind));
+    if !keep.is_empty() {
+        update =
+            update.filter(notifications::Column::IdempotencyKey.is_not_in(keep.iter().cloned()));
+    }
+    Ok(update.exec(db).await?.rows_affected)
+}
+
+/// The outing's notifications of `kind` that went out to a device (handed to the push service).
+pub async fn dispatched_of_outing(
+    db: &impl ConnectionTrait,
+    outing_id: Uuid,
+    kind: &str,
+) -> Result<Vec<notifications::Model>, DbErr> {
+    notifications::Entity::find()
+        .filter(notifications::Column::OutingId.eq(outing_id))
+        .filter(notifications::Column::Status.eq(status::DISPATCHED))
+        .filter(notifications::Column::Kind.eq(kind))
+        .all(db)
+        .await
 }
 
 /// A leased, due, pending selection of ids from `table`, locked on PostgreSQL with SKIP LOCKED.

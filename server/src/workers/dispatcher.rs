@@ -196,7 +196,8 @@ impl Dispatcher {
                 .map_or(DEFAULT_TIME_ZONE, |person| person.time_zone.as_str())
                 .parse()
                 .unwrap_or(chrono_tz::Asia::Tokyo);
-            if !notification.is_safety {
+            // Safety messages, and the answer that closes a prompt, never wait for quiet hours.
+            if !notification.is_safety && !Message::kind_ignores_quiet_hours(&notification.kind) {
                 let wait = quiet_hours
                     .get(&notification.recipient_id)
                     .and_then(|window| window.deferral(now, zone));

@@ -247,6 +247,7 @@ async fn push(backend: &str, n: usize) {
                 status: Set("pending".to_owned()),
                 created_at: Set(now),
                 dispatched_at: Set(None),
+                outing_id: Set(None),
             }
         })
         .collect();

@@ -661,6 +661,7 @@ impl World {
                     status: "dispatched".to_owned(),
                     created_at: plan.created,
                     dispatched_at: Some(sent),
+                    outing_id: message.outing_id(),
                 };
                 let delivery = push_deliveries::Model {
                     id: v7(sent, kind::DELIVERY, serial),
@@ -861,7 +862,7 @@ const MEMBERS_COPY: &str =
     "COPY outing_members (outing_id, person_id, role, planned_start, planned_end) FROM STDIN";
 const CHECK_INS_COPY: &str = "COPY check_ins (id, outing_id, person_id, kind, made_at, received_at, latitude, longitude, note) FROM STDIN";
 
-const NOTIFICATIONS_COPY: &str = "COPY notifications (id, organisation_id, recipient_id, kind, message, urgency, ttl_seconds, topic, is_safety, not_before, idempotency_key, status, created_at, dispatched_at) FROM STDIN";
+const NOTIFICATIONS_COPY: &str = "COPY notifications (id, organisation_id, recipient_id, kind, message, urgency, ttl_seconds, topic, is_safety, not_before, idempotency_key, status, created_at, dispatched_at, outing_id) FROM STDIN";
 const DELIVERIES_COPY: &str = "COPY push_deliveries (id, notification_id, subscription_id, status, attempts, next_attempt_at, claimed_until, last_status, delivered_at, created_at, updated_at) FROM STDIN";
 
 impl World {
@@ -882,6 +883,7 @@ impl World {
                 .text(&row.status)
                 .time(row.created_at)
                 .opt_time(row.dispatched_at)
+                .opt_uuid(row.outing_id)
                 .end();
         }
         rows.len()

@@ -132,6 +132,10 @@ fn every_push_payload_the_code_builds_matches_its_json_schema() {
             outing_id: id,
             due_at: at,
         },
+        Message::CheckInAnswered {
+            outing_id: id,
+            due_at: at,
+        },
         Message::SafetyAlert {
             alert_id: id,
             outing_id: id,

@@ -10,6 +10,7 @@
 mod alert_reach;
 mod authorization;
 mod bad_input;
+mod check_in_answered;
 mod contract;
 mod crash;
 mod demo;
@@ -20,8 +21,10 @@ mod outings;
 mod pairing;
 mod people;
 mod push;
+mod reminders;
 mod safety_net;
 mod statements;
+mod subscriptions_lag;
 mod training;
 mod websocket;
 mod workers;

@@ -8,7 +8,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tomoni_tests::{Backend, TestApp, backend, spawn_app, spawn_app_with, spawn_second_instance};
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 const DEVICE_EVENTS: &str = "subscription($personId: ID!) { deviceEvents(personId: $personId) { kind personId device { id label } } }";
@@ -29,7 +29,7 @@ async fn connect_to(address: std::net::SocketAddr, protocol: &str) -> Socket {
     socket
 }
 
-async fn send(socket: &mut Socket, message: Value) {
+pub(crate) async fn send(socket: &mut Socket, message: Value) {
     socket
         .send(Message::text(message.to_string()))
         .await
@@ -38,7 +38,7 @@ async fn send(socket: &mut Socket, message: Value) {
 
 /// The next JSON message, skipping keep-alives; `None` when the socket closes or nothing arrives
 /// within `wait`.
-async fn next_message(socket: &mut Socket, wait: Duration) -> Option<Value> {
+pub(crate) async fn next_message(socket: &mut Socket, wait: Duration) -> Option<Value> {
     loop {
         let message = tokio::time::timeout(wait, socket.next())
             .await
@@ -227,7 +227,7 @@ async fn a_revoked_viewer_stops_receiving_at_the_next_event() {
 }
 
 /// Subscribes (graphql-transport-ws, id "1") on the server at `address` as the token's holder.
-async fn subscribe_at(
+pub(crate) async fn subscribe_at(
     address: std::net::SocketAddr,
     token: &str,
     query: &str,
@@ -253,7 +253,7 @@ async fn subscribe_at(
 
 /// Repeats `act` until the socket delivers an event (a subscription, and on PostgreSQL the relay
 /// between servers, start asynchronously with no acknowledgement). Bounded.
-async fn event_after<F, Fut>(socket: &mut Socket, mut act: F) -> Value
+pub(crate) async fn event_after<F, Fut>(socket: &mut Socket, mut act: F) -> Value
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = ()>,

@@ -21,6 +21,8 @@ pub struct Model {
     pub status: String,
     pub created_at: DateTimeUtc,
     pub dispatched_at: Option<DateTimeUtc>,
+    /// The outing the message is about (reminders, prompts, alerts), to withdraw them together.
+    pub outing_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
