@@ -273,7 +273,9 @@ impl Alert {
         self.row.raised_at
     }
 
-    /// When it climbs to the next tier (or is pushed again), unless acknowledged first.
+    /// When the watchdog next acts on it: open, it climbs to the next tier (or is pushed again);
+    /// acknowledged, its owner is reminded (and later it goes back to the coordinators on duty).
+    /// None once a late check-in answered it or it is resolved.
     async fn escalates_at(&self) -> Option<DateTime<Utc>> {
         self.row.escalate_at
     }
