@@ -1643,7 +1643,7 @@ impl OutingMutation {
             Some(json!({ "isOnDuty": input.is_on_duty })),
         )
         .await?;
-        let on_duty = store::outings::on_duty_in(&txn, viewer.organisation_id).await?;
+        let on_duty = store::rota::on_duty_now(&txn, viewer.organisation_id, now).await?;
         txn.commit().await?;
         Ok(SetOnDutyPayload {
             on_duty_ids: on_duty.into_iter().map(|id| ID(id.to_string())).collect(),

@@ -19,6 +19,7 @@ mod outings;
 mod pairing;
 mod people;
 mod push;
+mod rota;
 mod safety_net;
 mod statements;
 mod training;
