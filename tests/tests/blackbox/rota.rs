@@ -6,6 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
+use tomoni_schema::domain::clock::Clock as _;
 use tomoni_schema::store::entities::{audit_log, duty_exceptions, duty_shifts};
 use tomoni_tests::TestApp;
 
@@ -287,7 +288,14 @@ async fn an_alert_goes_to_the_coordinator_on_shift_and_is_handed_over_at_the_shi
     );
 
     // 11:00 Tokyo: the shift ends; the alert goes to the coordinator now on duty, who is told.
+    // Two watchdogs at once hand it over once.
     app.clock.set(monday() + Duration::hours(2));
+    let now = app.clock.now();
+    let (first, second) = tokio::join!(
+        tomoni_schema::rota_handover::hand_over(&app.db, now, 100),
+        tomoni_schema::rota_handover::hand_over(&app.db, now, 100),
+    );
+    assert_eq!(first.unwrap() + second.unwrap(), 1, "handed over once");
     app.watchdog().await;
     let row = &alert_row(&app, &outing).await[0];
     assert_eq!(row.owner_id.unwrap().to_string(), w.other_coordinator_id);
