@@ -1605,7 +1605,8 @@ impl OutingMutation {
         })
     }
 
-    /// Puts a coordinator on duty (they get alerts first) or off. Coordinators.
+    /// Puts a coordinator on call outside the rota (they get alerts first) until turned off, or
+    /// takes them off call; their rota shifts still count (see `onDutyNow`). Coordinators.
     async fn set_on_duty(
         &self,
         ctx: &Context<'_>,

@@ -249,11 +249,11 @@ impl Rota {
             .pred_opt()
             .unwrap_or(self.local_day(from));
         let last = self.local_day(to);
-        let mut on: BTreeMap<Uuid, Vec<(DateTime<Utc>, DateTime<Utc>)>> = BTreeMap::new();
+        let mut on: BTreeMap<Uuid, Vec<Range>> = BTreeMap::new();
         for p in self.pattern_shifts(first, last) {
             on.entry(p.person_id).or_default().push((p.start, p.end));
         }
-        let mut off: BTreeMap<Uuid, Vec<(DateTime<Utc>, DateTime<Utc>)>> = BTreeMap::new();
+        let mut off: BTreeMap<Uuid, Vec<Range>> = BTreeMap::new();
         for e in &self.exceptions {
             let ranges = match e.kind {
                 ExceptionKind::Extra => &mut on,
