@@ -34,7 +34,7 @@ impl MigrationTrait for Migration {
         manager
             .create_index(
                 Index::create()
-                    .name("idx_duty_shifts_organisation")
+                    .name("ix_duty_shifts_organisation")
                     .table(DutyShifts::Table)
                     .col(DutyShifts::OrganisationId)
                     .col(DutyShifts::PersonId)
@@ -69,7 +69,7 @@ impl MigrationTrait for Migration {
         manager
             .create_index(
                 Index::create()
-                    .name("idx_duty_exceptions_organisation_end")
+                    .name("ix_duty_exceptions_organisation_end")
                     .table(DutyExceptions::Table)
                     .col(DutyExceptions::OrganisationId)
                     .col(DutyExceptions::EndsAt)

@@ -5,7 +5,8 @@
 //! Which alerts it looks at: every acknowledged, unresolved alert with an owner, read without
 //! locks. They are few (each is an emergency a person is handling right now), so reading them all
 //! each tick is cheaper and simpler than tracking which organisations had a shift end since the
-//! last tick (which would need a cursor that survives restarts). Only the alerts that are due are
+//! last tick (which would need a cursor that survives restarts); the read uses the index on
+//! `alerts(status, tier)`, so resolved alerts cost nothing. Only the alerts that are due are
 //! then locked (SKIP LOCKED), checked again and handed over, in one transaction.
 
 use std::collections::{BTreeMap, BTreeSet};
