@@ -17,6 +17,7 @@ mod m20261124_000009_outing_member_times;
 mod m20261202_000010_notification_outing;
 mod m20261202_000011_health_indexes;
 mod m20261202_000012_alert_ladder;
+mod m20261202_000013_duty_rota;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_notification_outing::Migration),
             Box::new(m20261202_000011_health_indexes::Migration),
             Box::new(m20261202_000012_alert_ladder::Migration),
+            Box::new(m20261202_000013_duty_rota::Migration),
         ]
     }
 }

@@ -6,5 +6,6 @@
 pub mod api;
 pub mod domain;
 pub mod notify;
+pub mod rota_handover;
 pub mod safety;
 pub mod store;

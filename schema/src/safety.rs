@@ -137,12 +137,13 @@ pub fn apply_watch(outing: &mut outings::Model, watch: Option<Watch>) {
     }
 }
 
-/// Who an alert at `tier` reaches: the coordinators on duty (all coordinators when nobody is), or
-/// every coordinator of the organisation.
+/// Who an alert at `tier` reaches: the coordinators on duty at `now` (by the rota or by hand; all
+/// coordinators when nobody is), or every coordinator of the organisation.
 async fn recipients(
     db: &impl ConnectionTrait,
     organisation_id: Uuid,
     tier: AlertTier,
+    now: DateTime<Utc>,
 ) -> Result<Vec<Uuid>, DbErr> {
     let coordinators: Vec<Uuid> = store::people::coordinators_of(db, organisation_id)
         .await?
@@ -150,7 +151,7 @@ async fn recipients(
         .map(|person| person.id)
         .collect();
     if tier == AlertTier::OnDuty {
-        let on_duty = store::outings::on_duty_in(db, organisation_id).await?;
+        let on_duty = store::rota::on_duty_now(db, organisation_id, now).await?;
         let on_duty: Vec<Uuid> = coordinators
             .iter()
             .copied()
@@ -284,7 +285,7 @@ pub async fn raise_alert(
     if reason == AlertReason::Sos {
         alert.advise_at = Some(now + timings.sos_unanswered);
     }
-    let people = recipients(db, alert.organisation_id, tier).await?;
+    let people = recipients(db, alert.organisation_id, tier, now).await?;
     note_reachability(db, &mut alert, &people, now).await?;
     // The first push is counted before the row is written: raising costs one insert.
     if !people.is_empty() {
@@ -429,7 +430,7 @@ async fn join_alert(
         alert.advise_at = Some(now + timings.sos_unanswered);
     }
     let reached = store::outings::reached_by(db, alert.id).await?;
-    let mut tier_people = recipients(db, alert.organisation_id, tier).await?;
+    let mut tier_people = recipients(db, alert.organisation_id, tier, now).await?;
     if let Some(owner) = alert
         .owner_id
         .filter(|_| status == AlertStatus::Acknowledged)
@@ -801,7 +802,7 @@ async fn move_alert(
     let (action, detail) = match step {
         AlertStep::Climb(tier) => {
             alert.tier = tier.as_str().to_owned();
-            let people = recipients(db, alert.organisation_id, tier).await?;
+            let people = recipients(db, alert.organisation_id, tier, now).await?;
             note_reachability(db, &mut alert, &people, now).await?;
             push_alert(db, &mut alert, &people, now).await?;
             report.escalations += 1;
@@ -823,7 +824,7 @@ async fn move_alert(
             alert.tier = AlertTier::OnDuty.as_str().to_owned();
             alert.acknowledged_at = None;
             alert.owner_reminded_at = None;
-            let people = recipients(db, alert.organisation_id, AlertTier::OnDuty).await?;
+            let people = recipients(db, alert.organisation_id, AlertTier::OnDuty, now).await?;
             note_reachability(db, &mut alert, &people, now).await?;
             push_alert(db, &mut alert, &people, now).await?;
             report.returned_to_duty += 1;

@@ -236,13 +236,18 @@ impl TestApp {
 
     /// One watchdog tick at the test clock's time.
     pub async fn watchdog(&self) -> tomoni_schema::safety::TickReport {
-        tomoni_schema::safety::watchdog_tick(
+        let report = tomoni_schema::safety::watchdog_tick(
             &self.db,
             self.clock.now(),
             100,
             self.settings.safety.timings(),
         )
         .await
-        .expect("watchdog tick")
+        .expect("watchdog tick");
+        // As the server's loop does: after the tick, the handover at shifts' ends.
+        tomoni_schema::rota_handover::hand_over(&self.db, self.clock.now(), 100)
+            .await
+            .expect("handover");
+        report
     }
 }

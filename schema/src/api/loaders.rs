@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::error::ApiError;
+use crate::domain::clock::SharedClock;
 use crate::domain::matching::ProgramSettings;
 use crate::domain::training::TrainingFacts;
 use crate::store::entities::{
@@ -36,7 +37,7 @@ pub(crate) struct Loaders {
 }
 
 impl Loaders {
-    pub fn new(db: DatabaseConnection) -> Self {
+    pub fn new(db: DatabaseConnection, clock: SharedClock) -> Self {
         Self {
             people: DataLoader::new(PeopleLoader(db.clone()), tokio::spawn),
             organisations: DataLoader::new(OrganisationLoader(db.clone()), tokio::spawn),
@@ -46,7 +47,7 @@ impl Loaders {
             completions: DataLoader::new(CompletionsLoader(db.clone()), tokio::spawn),
             certificates: DataLoader::new(CertificatesLoader(db.clone()), tokio::spawn),
             last_supervision: DataLoader::new(LastSupervisionLoader(db.clone()), tokio::spawn),
-            on_duty: DataLoader::new(OnDutyLoader(db.clone()), tokio::spawn),
+            on_duty: DataLoader::new(OnDutyLoader(db.clone(), clock), tokio::spawn),
             supporter_profiles: DataLoader::new(SupporterProfileLoader(db.clone()), tokio::spawn),
             participant_profiles: DataLoader::new(
                 ParticipantProfileLoader(db.clone()),
@@ -61,8 +62,8 @@ impl Loaders {
         }
     }
 
-    pub fn without_cache(db: DatabaseConnection) -> Self {
-        let loaders = Self::new(db);
+    pub fn without_cache(db: DatabaseConnection, clock: SharedClock) -> Self {
+        let loaders = Self::new(db, clock);
         loaders.people.enable_all_cache(false);
         loaders.program_settings.enable_all_cache(false);
         loaders.training_facts.enable_all_cache(false);
@@ -244,8 +245,8 @@ impl Loader<Uuid> for LastSupervisionLoader {
     }
 }
 
-/// Whether each coordinator is on duty.
-pub(crate) struct OnDutyLoader(DatabaseConnection);
+/// Whether each coordinator is on duty now: by the rota, or on call by hand.
+pub(crate) struct OnDutyLoader(DatabaseConnection, SharedClock);
 
 impl Loader<Uuid> for OnDutyLoader {
     type Value = bool;
@@ -253,8 +254,8 @@ impl Loader<Uuid> for OnDutyLoader {
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, bool>, Self::Error> {
         let mut on_duty: HashMap<Uuid, bool> = keys.iter().map(|key| (*key, false)).collect();
-        for row in crate::store::outings::on_duty_of(&self.0, keys).await? {
-            on_duty.insert(row.person_id, true);
+        for id in crate::store::rota::on_duty_among(&self.0, keys, self.1.now()).await? {
+            on_duty.insert(id, true);
         }
         Ok(on_duty)
     }

@@ -14,6 +14,7 @@ mod pagination;
 mod parse_cache;
 mod push;
 mod query;
+mod rota;
 mod subscription;
 mod training;
 mod types;
@@ -41,6 +42,7 @@ pub struct QueryRoot(
     training::TrainingQuery,
     matches::MatchQuery,
     outings::OutingQuery,
+    rota::RotaQuery,
 );
 
 /// Every mutation: merged from the areas of the API.
@@ -51,6 +53,7 @@ pub struct MutationRoot(
     training::TrainingMutation,
     matches::MatchMutation,
     outings::OutingMutation,
+    rota::RotaMutation,
 );
 use crate::domain::clock::SharedClock;
 use crate::domain::push::EndpointPolicy;
@@ -153,7 +156,7 @@ pub fn prepare_request(
 ) -> Request {
     let request = request.data(auth).data(context::ClientIp(client_ip));
     match schema_db(schema) {
-        Some(db) => request.data(loaders::Loaders::new(db)),
+        Some((db, clock)) => request.data(loaders::Loaders::new(db, clock)),
         None => request,
     }
 }
@@ -168,12 +171,14 @@ pub fn connection_data(
     let mut data = async_graphql::Data::default();
     data.insert(auth);
     data.insert(context::ClientIp(client_ip));
-    if let Some(db) = schema_db(schema) {
-        data.insert(loaders::Loaders::without_cache(db));
+    if let Some((db, clock)) = schema_db(schema) {
+        data.insert(loaders::Loaders::without_cache(db, clock));
     }
     data
 }
 
-fn schema_db(schema: &TomoniSchema) -> Option<DatabaseConnection> {
-    schema.data::<ApiState>().map(|state| state.db.clone())
+fn schema_db(schema: &TomoniSchema) -> Option<(DatabaseConnection, SharedClock)> {
+    schema
+        .data::<ApiState>()
+        .map(|state| (state.db.clone(), state.clock.clone()))
 }

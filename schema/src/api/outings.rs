@@ -1710,7 +1710,8 @@ impl OutingMutation {
         })
     }
 
-    /// Puts a coordinator on duty (they get alerts first) or off. Coordinators.
+    /// Puts a coordinator on call outside the rota (they get alerts first) until turned off, or
+    /// takes them off call; their rota shifts still count (see `onDutyNow`). Coordinators.
     async fn set_on_duty(
         &self,
         ctx: &Context<'_>,
@@ -1748,7 +1749,7 @@ impl OutingMutation {
             Some(json!({ "isOnDuty": input.is_on_duty })),
         )
         .await?;
-        let on_duty = store::outings::on_duty_in(&txn, viewer.organisation_id).await?;
+        let on_duty = store::rota::on_duty_now(&txn, viewer.organisation_id, now).await?;
         txn.commit().await?;
         Ok(SetOnDutyPayload {
             on_duty_ids: on_duty.into_iter().map(|id| ID(id.to_string())).collect(),

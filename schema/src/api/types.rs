@@ -227,7 +227,8 @@ impl Person {
         SupporterTraining::of(&viewer(ctx)?, &self.row)
     }
 
-    /// Coordinators: whether they are on duty (they get alerts first).
+    /// Coordinators: whether they are on duty now (they get alerts first): on shift by the rota,
+    /// or on call by hand (`setOnDuty`).
     async fn is_on_duty(&self, ctx: &Context<'_>) -> ApiResult<bool> {
         if self.role != domain::Role::Coordinator {
             return Ok(false);

@@ -8,5 +8,6 @@ pub mod outings;
 pub mod people;
 pub mod push;
 pub mod quiet_hours;
+pub mod rota;
 pub mod text;
 pub mod training;

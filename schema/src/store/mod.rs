@@ -19,6 +19,7 @@ pub mod people;
 pub mod profiles;
 pub mod program;
 pub mod push_subscriptions;
+pub mod rota;
 pub mod training;
 
 use std::time::Duration;

@@ -38,6 +38,8 @@ pub async fn run(
         let outcome =
             tomoni_schema::safety::watchdog_tick(&db, clock.now(), config.batch, config.timings)
                 .await;
+        // Alerts whose owner's shift ended go to the next coordinator on duty.
+        let handed = tomoni_schema::rota_handover::hand_over(&db, clock.now(), config.batch).await;
         let failed = match &outcome {
             Ok(report) => {
                 health.add_watchdog_failed_rows(report.failed_rows);
@@ -45,7 +47,12 @@ pub async fn run(
             }
             Err(_) => Some(error_class::TICK_FAILED),
         };
+        let failed = failed.or(handed.is_err().then_some(error_class::TICK_FAILED));
         health.end_tick(NAME, tick, failed);
+        if let Ok(handed @ 1..) = handed {
+            tracing::debug!(handed, "watchdog handover");
+            events.publish(DomainEvent::NotificationsQueued);
+        }
         let busy = match outcome {
             Ok(report) if report.did_work() => {
                 tracing::debug!(

@@ -22,6 +22,7 @@ mod pairing;
 mod people;
 mod push;
 mod reminders;
+mod rota;
 mod safety_net;
 mod statements;
 mod subscriptions_lag;

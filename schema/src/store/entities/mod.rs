@@ -9,6 +9,8 @@ pub mod course_modules;
 pub mod course_prerequisites;
 pub mod courses;
 pub mod devices;
+pub mod duty_exceptions;
+pub mod duty_shifts;
 pub mod instance_settings;
 pub mod module_completions;
 pub mod module_prerequisites;
