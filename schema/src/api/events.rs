@@ -34,6 +34,10 @@ pub enum DomainEvent {
     },
     /// Notifications were committed to the outbox: the dispatcher may have work now.
     NotificationsQueued,
+    /// Events between servers were lost (the relay fell behind, or lost its connection to the
+    /// database for a while): every subscriber is told it missed events, as if it had fallen
+    /// behind itself, and re-reads the current state.
+    EventsLost { count: u64 },
 }
 
 impl DomainEvent {

@@ -156,7 +156,10 @@ where
         let (mut receiver, next) = current?;
         loop {
             let heard = match receiver.recv().await {
-                Ok(envelope) => Next::Event(envelope.event),
+                Ok(envelope) => match envelope.event {
+                    DomainEvent::EventsLost { count } => Next::Missed(count),
+                    event => Next::Event(event),
+                },
                 Err(RecvError::Lagged(dropped)) => {
                     // From now on: what is still queued would only be re-read as current state,
                     // so it is skipped too, and counted.

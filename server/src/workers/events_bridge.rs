@@ -52,6 +52,23 @@ async fn listen(
     }
 }
 
+/// Sends one event to the other servers (a failure is logged: subscribers re-read the current
+/// state when they next hear of a change).
+async fn relay(db: &DatabaseConnection, me: Uuid, event: DomainEvent) -> anyhow::Result<()> {
+    let payload = serde_json::to_string(&Relayed { from: me, event })?;
+    if let Err(err) = db
+        .execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [CHANNEL.into(), payload.into()],
+        ))
+        .await
+    {
+        tracing::warn!(error = %err, "could not relay an event to the other servers");
+    }
+    Ok(())
+}
+
 /// Relays until `stop` turns true.
 pub async fn run(
     database_url: String,
@@ -69,19 +86,14 @@ pub async fn run(
             _ = stop.changed() => return Ok(()),
             received = local.recv() => match received {
                 Ok(envelope) if !envelope.from_elsewhere && envelope.event.is_shared() => {
-                    let payload = serde_json::to_string(&Relayed { from: me, event: envelope.event })?;
-                    if let Err(err) = db
-                        .execute_raw(Statement::from_sql_and_values(
-                            DatabaseBackend::Postgres,
-                            "SELECT pg_notify($1, $2)",
-                            [CHANNEL.into(), payload.into()],
-                        ))
-                        .await
-                    {
-                        tracing::warn!(error = %err, "could not relay an event to the other servers");
-                    }
+                    relay(&db, me, envelope.event).await?;
                 }
-                Ok(_) | Err(RecvError::Lagged(_)) => {}
+                // Events this relay dropped never reached the other servers: their subscribers
+                // are told they missed some.
+                Err(RecvError::Lagged(dropped)) => {
+                    relay(&db, me, DomainEvent::EventsLost { count: dropped }).await?;
+                }
+                Ok(_) => {}
                 Err(RecvError::Closed) => return Ok(()),
             },
             // sqlx reconnects by itself; notifications sent while it was away are lost, and
@@ -94,6 +106,8 @@ pub async fn run(
                 },
                 Err(err) => {
                     tracing::warn!(error = %err, "event relay lost its connection; reconnecting");
+                    // What other servers sent meanwhile is lost: local subscribers re-read.
+                    events.publish_from_elsewhere(DomainEvent::EventsLost { count: 0 });
                     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                 }
             },

@@ -210,3 +210,29 @@ async fn alert_and_device_subscribers_that_fell_behind_end_with_events_missed() 
         assert_eq!(end["type"], "complete", "{end}");
     }
 }
+
+#[tokio::test]
+async fn events_lost_between_servers_are_told_to_subscribers_as_missed() {
+    let app = app().await;
+    let w = outing_under_way(&app).await;
+    let mut socket = subscribe_at(
+        app.address,
+        &w.participant_token,
+        "subscription($id: ID!) { outingEvents(outingId: $id) { outing { id } missedEvents } }",
+        json!({ "id": w.outing }),
+    )
+    .await;
+    let live = event_after(&mut socket, || async {
+        check_in(&app, &w, "OK").await;
+    })
+    .await;
+    assert_eq!(live["type"], "next", "{live}");
+    // What the relay publishes when it fell behind or lost its connection to the database.
+    app.events
+        .publish_from_elsewhere(DomainEvent::EventsLost { count: 3 });
+    let resync = next_unusual(&mut socket, "outingEvents").await;
+    assert_eq!(
+        resync["payload"]["data"]["outingEvents"]["missedEvents"], 3,
+        "{resync}"
+    );
+}
