@@ -16,6 +16,7 @@ mod m20261124_000008_create_outings;
 mod m20261124_000009_outing_member_times;
 mod m20261202_000011_health_indexes;
 mod m20261202_000012_alert_ladder;
+mod m20261202_000014_coordinator_email;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000009_outing_member_times::Migration),
             Box::new(m20261202_000011_health_indexes::Migration),
             Box::new(m20261202_000012_alert_ladder::Migration),
+            Box::new(m20261202_000014_coordinator_email::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@
 
 pub mod program;
 pub mod push_receiver;
+pub mod smtp;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -152,6 +153,9 @@ pub struct TestApp {
     pub settings: Settings,
     /// The application's push dispatcher, to drive tick by tick when `push.dispatcher` is off.
     pub dispatcher: Arc<Dispatcher>,
+    /// The alert e-mail fallback (when `email.smtp_url` is set), to drive tick by tick when
+    /// `email.worker` is off.
+    pub email_fallback: Option<Arc<tomoni_server::workers::email_fallback::EmailFallback>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     // Last: dropped after the server has been told to stop.
@@ -183,6 +187,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .expect("build the application");
     let address = application.local_addr().expect("local address");
     let dispatcher = application.dispatcher();
+    let email_fallback = application.email_fallback();
     let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel();
     let server = tokio::spawn(async move {
         application
@@ -202,6 +207,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         clock,
         settings,
         dispatcher,
+        email_fallback,
         shutdown: Some(shutdown_tx),
         server: Some(server),
         _database: database,

@@ -12,6 +12,7 @@ mod bad_input;
 mod contract;
 mod crash;
 mod demo;
+mod email_fallback;
 mod health;
 mod matches;
 mod migrations;
