@@ -18,8 +18,8 @@ use tomoni_schema::store;
 use crate::config::Settings;
 use crate::email::Mailer;
 use crate::http;
-use crate::workers::email_fallback::{EmailFallback, EmailFallbackConfig};
 use crate::push::{PushClient, VapidKey};
+use crate::workers::email_fallback::{EmailFallback, EmailFallbackConfig};
 use crate::workers::supervisor::{Backoff, supervise};
 use crate::workers::{Dispatcher, DispatcherConfig, PushMetrics, WorkerHealth};
 

@@ -337,7 +337,8 @@ impl Settings {
         }
         if let Some(url) = &self.email.smtp_url {
             // The problem only, never the URL: it may carry a password.
-            crate::email::check_url(url.expose()).map_err(|problem| invalid("email.smtp_url", problem))?;
+            crate::email::check_url(url.expose())
+                .map_err(|problem| invalid("email.smtp_url", problem))?;
         }
         if self.email.from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(invalid(
@@ -352,7 +353,10 @@ impl Settings {
             ));
         }
         if !(1..=300).contains(&self.email.timeout_seconds) {
-            return Err(invalid("email.timeout_seconds", "must be between 1 and 300"));
+            return Err(invalid(
+                "email.timeout_seconds",
+                "must be between 1 and 300",
+            ));
         }
         if let Some(url) = &self.database_url {
             let url = url.expose();
@@ -501,7 +505,11 @@ mod tests {
         settings.validate().unwrap();
         settings.email.smtp_url = Some(Secret::new("smtp://mail.example.org:587?tls=required"));
         settings.validate().unwrap();
-        for bad in ["http://user:hunter2@mail.example.org", "smtp://user:hunter2@", "nonsense hunter2"] {
+        for bad in [
+            "http://user:hunter2@mail.example.org",
+            "smtp://user:hunter2@",
+            "nonsense hunter2",
+        ] {
             settings.email.smtp_url = Some(Secret::new(bad));
             let message = settings.validate().unwrap_err().to_string();
             assert!(message.contains("email.smtp_url"), "{message}");
@@ -515,7 +523,10 @@ mod tests {
         settings.email.from = "Tomoni <alerts@example.org>".into();
         settings.safety.email_fallback_minutes = 0;
         let message = settings.validate().unwrap_err().to_string();
-        assert!(message.contains("safety.email_fallback_minutes"), "{message}");
+        assert!(
+            message.contains("safety.email_fallback_minutes"),
+            "{message}"
+        );
         assert!(format!("{settings:?}").contains("email"));
     }
 

@@ -13,7 +13,8 @@ use crate::config::EmailSettings;
 
 /// Checks an `email.smtp_url` at start; the problem never quotes the URL (it may hold a password).
 pub fn check_url(url: &str) -> Result<(), &'static str> {
-    let parsed = url::Url::parse(url).map_err(|_| "is not a URL (smtp://host:port or smtps://host)")?;
+    let parsed =
+        url::Url::parse(url).map_err(|_| "is not a URL (smtp://host:port or smtps://host)")?;
     if parsed.host_str().is_none_or(str::is_empty) {
         return Err("has no host");
     }
@@ -105,7 +106,9 @@ impl Mailer {
             return Ok(None);
         };
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
-            .map_err(|_| anyhow::anyhow!("configuration key `email.smtp_url`: not a usable SMTP URL"))?
+            .map_err(|_| {
+                anyhow::anyhow!("configuration key `email.smtp_url`: not a usable SMTP URL")
+            })?
             .timeout(Some(Duration::from_secs(settings.timeout_seconds)))
             .build();
         let from = settings

@@ -85,8 +85,11 @@ pub async fn claim_due(
         )
         .inner_join(
             contact_addresses::Entity,
-            Expr::col((contact_addresses::Entity, contact_addresses::Column::PersonId))
-                .equals((r, alert_recipients::Column::PersonId)),
+            Expr::col((
+                contact_addresses::Entity,
+                contact_addresses::Column::PersonId,
+            ))
+            .equals((r, alert_recipients::Column::PersonId)),
         )
         .left_join(
             e,
@@ -146,9 +149,12 @@ pub async fn claim_due(
             claimed_until: Set(None),
         })
         .on_conflict(
-            OnConflict::columns([alert_emails::Column::AlertId, alert_emails::Column::PersonId])
-                .do_nothing()
-                .to_owned(),
+            OnConflict::columns([
+                alert_emails::Column::AlertId,
+                alert_emails::Column::PersonId,
+            ])
+            .do_nothing()
+            .to_owned(),
         )
         .exec_without_returning(&txn)
         .await?;
@@ -222,7 +228,10 @@ async fn release(
             alert_emails::Column::ClaimedUntil,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
-        .col_expr(alert_emails::Column::NextAttemptAt, Expr::value(next_attempt_at))
+        .col_expr(
+            alert_emails::Column::NextAttemptAt,
+            Expr::value(next_attempt_at),
+        )
         .filter(alert_emails::Column::AlertId.eq(alert_id))
         .filter(alert_emails::Column::PersonId.eq(person_id))
         .exec(db)

@@ -47,7 +47,9 @@ impl EmailFallbackConfig {
 /// 10 minutes (an alert is urgent; a relay that is down for long is an operator's problem, which
 /// `tomoni_email_fallback_total{outcome="failed"}` shows).
 pub fn retry_delay(attempt: i32) -> chrono::Duration {
-    let doublings = u32::try_from(attempt.saturating_sub(1)).unwrap_or(0).min(10);
+    let doublings = u32::try_from(attempt.saturating_sub(1))
+        .unwrap_or(0)
+        .min(10);
     chrono::Duration::seconds((30_i64 << doublings).min(600))
 }
 
@@ -89,8 +91,8 @@ impl EmailFallback {
         let claimed =
             email_fallback::claim_due(&self.db, now, self.config.after, self.config.lease, BATCH)
                 .await?;
-        let outcomes = futures_util::future::join_all(claimed.iter().map(|claim| self.send(claim)))
-            .await;
+        let outcomes =
+            futures_util::future::join_all(claimed.iter().map(|claim| self.send(claim))).await;
         let mut report = FallbackReport::default();
         let mut first_error = None;
         for (claim, outcome) in claimed.iter().zip(outcomes) {
@@ -131,14 +133,13 @@ impl EmailFallback {
 
     async fn send(&self, claim: &Claimed) -> Result<(), crate::email::SendFailure> {
         let text = alert_fallback(claim.locale, claim.alert_id);
-        self.mailer.send(&claim.email, &text.subject, text.body).await
+        self.mailer
+            .send(&claim.email, &text.subject, text.body)
+            .await
     }
 
     /// Ticks until `stop` turns true; a tick that sent something is followed at once by another.
-    pub async fn run(
-        self: Arc<Self>,
-        mut stop: tokio::sync::watch::Receiver<bool>,
-    ) {
+    pub async fn run(self: Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) {
         loop {
             let tick = self.health.start_tick(NAME);
             let outcome = self.tick().await;

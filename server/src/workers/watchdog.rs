@@ -35,7 +35,8 @@ pub async fn run(
 ) {
     loop {
         let tick = health.start_tick(NAME);
-        let outcome = tomoni_schema::safety::watchdog_tick(&db, clock.now(), config.batch, config.timings)
+        let outcome =
+            tomoni_schema::safety::watchdog_tick(&db, clock.now(), config.batch, config.timings)
                 .await;
         let failed = match &outcome {
             Ok(report) => {
