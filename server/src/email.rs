@@ -31,7 +31,14 @@ pub fn check_url(url: &str) -> Result<(), &'static str> {
     let loopback = match parsed.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(name)) => name == "localhost",
+        // smtp:// is not a special scheme to the url crate: an IP address comes back as a name.
+        Some(url::Host::Domain(name)) => {
+            name == "localhost"
+                || name
+                    .trim_matches(['[', ']'])
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
         None => false,
     };
     if parsed.password().is_some() && !encrypted && !loopback {
@@ -144,6 +151,8 @@ mod tests {
     fn urls_are_checked() {
         check_url("smtp://127.0.0.1:2525").unwrap();
         check_url("smtp://user:pw@localhost:2525").unwrap();
+        check_url("smtp://user:pw@127.0.0.1:2525").unwrap();
+        assert!(check_url("smtp://user:pw@10.0.0.1:2525").is_err());
         check_url("smtps://user:pw@mail.example.org").unwrap();
         check_url("smtp://user:pw@mail.example.org:587?tls=required").unwrap();
         assert!(check_url("smtp://user:pw@mail.example.org:587").is_err());
