@@ -18,6 +18,7 @@ mod m20261202_000010_notification_outing;
 mod m20261202_000011_health_indexes;
 mod m20261202_000012_alert_ladder;
 mod m20261202_000013_duty_rota;
+mod m20261202_000014_coordinator_email;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000011_health_indexes::Migration),
             Box::new(m20261202_000012_alert_ladder::Migration),
             Box::new(m20261202_000013_duty_rota::Migration),
+            Box::new(m20261202_000014_coordinator_email::Migration),
         ]
     }
 }

@@ -32,6 +32,9 @@ pub struct SafetyTimings {
     pub acknowledged_reminder: Duration,
     /// An SOS nobody acknowledged this long tells its people to call the emergency numbers.
     pub sos_unanswered: Duration,
+    /// After this long unconfirmed, an alert is e-mailed to a coordinator with an address; none:
+    /// no e-mail fallback (no relay configured), so an address reaches nobody.
+    pub email_fallback: Option<Duration>,
 }
 
 impl Default for SafetyTimings {
@@ -39,6 +42,7 @@ impl Default for SafetyTimings {
         Self {
             acknowledged_reminder: Duration::minutes(DEFAULT_ACKNOWLEDGED_REMINDER_MINUTES),
             sos_unanswered: Duration::minutes(DEFAULT_SOS_UNANSWERED_MINUTES),
+            email_fallback: None,
         }
     }
 }
@@ -165,17 +169,24 @@ async fn recipients(
 }
 
 /// Notes on the alert whether anyone its tier should reach (`people`) can be reached: someone
-/// with a device that works. An alert that reaches nobody is shown first to coordinators and
-/// counted in the metrics, so somebody fixes it.
+/// with a device that works, or with an e-mail address when the e-mail fallback runs. An alert
+/// that reaches nobody is shown first to coordinators and counted in the metrics, so somebody
+/// fixes it.
 async fn note_reachability(
     db: &impl ConnectionTrait,
     alert: &mut alerts::Model,
     people: &[Uuid],
+    timings: SafetyTimings,
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    let reachable = !store::push_subscriptions::reachable_among(db, people)
+    let mut reachable = !store::push_subscriptions::reachable_among(db, people)
         .await?
         .is_empty();
+    if !reachable && timings.email_fallback.is_some() {
+        reachable = !store::contact_addresses::with_email_among(db, people)
+            .await?
+            .is_empty();
+    }
     alert.unreachable_since = if reachable {
         None
     } else {
@@ -286,7 +297,7 @@ pub async fn raise_alert(
         alert.advise_at = Some(now + timings.sos_unanswered);
     }
     let people = recipients(db, alert.organisation_id, tier, now).await?;
-    note_reachability(db, &mut alert, &people, now).await?;
+    note_reachability(db, &mut alert, &people, timings, now).await?;
     // The first push is counted before the row is written: raising costs one insert.
     if !people.is_empty() {
         alert.pushes = 1;
@@ -437,7 +448,7 @@ async fn join_alert(
     {
         tier_people.push(owner);
     }
-    note_reachability(db, &mut alert, &tier_people, now).await?;
+    note_reachability(db, &mut alert, &tier_people, timings, now).await?;
     let repeat_due = alert
         .last_pushed_at
         .is_none_or(|last| now - last >= Duration::minutes(ALERT_REPEAT_PUSH_MINUTES));
@@ -803,7 +814,7 @@ async fn move_alert(
         AlertStep::Climb(tier) => {
             alert.tier = tier.as_str().to_owned();
             let people = recipients(db, alert.organisation_id, tier, now).await?;
-            note_reachability(db, &mut alert, &people, now).await?;
+            note_reachability(db, &mut alert, &people, timings, now).await?;
             push_alert(db, &mut alert, &people, now).await?;
             report.escalations += 1;
             (
@@ -825,7 +836,7 @@ async fn move_alert(
             alert.acknowledged_at = None;
             alert.owner_reminded_at = None;
             let people = recipients(db, alert.organisation_id, AlertTier::OnDuty, now).await?;
-            note_reachability(db, &mut alert, &people, now).await?;
+            note_reachability(db, &mut alert, &people, timings, now).await?;
             push_alert(db, &mut alert, &people, now).await?;
             report.returned_to_duty += 1;
             (

@@ -5,6 +5,7 @@ use anyhow::{Context as _, anyhow};
 use chrono::{DateTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::json;
+use tomoni_schema::domain::contact;
 use tomoni_schema::domain::credentials::AccessToken;
 use tomoni_schema::domain::people::{Locale, OrganisationKind, Role};
 use tomoni_schema::domain::text;
@@ -53,8 +54,23 @@ pub async fn create_coordinator(
     locale: Locale,
     now: DateTime<Utc>,
 ) -> anyhow::Result<(people::Model, AccessToken)> {
+    create_coordinator_with_email(db, organisation_id, display_name, locale, None, now).await
+}
+
+/// [`create_coordinator`], with the e-mail address alerts fall back to (`--email`).
+pub async fn create_coordinator_with_email(
+    db: &DatabaseConnection,
+    organisation_id: Uuid,
+    display_name: &str,
+    locale: Locale,
+    email: Option<&str>,
+    now: DateTime<Utc>,
+) -> anyhow::Result<(people::Model, AccessToken)> {
     let display_name =
         text::single_line(display_name, 100).map_err(|err| anyhow!("--name {}", err.0))?;
+    let email = email
+        .map(|email| contact::email_address(email).map_err(|err| anyhow!("--email {}", err.0)))
+        .transpose()?;
     let txn = store::begin_write(db).await?;
     let organisation = store::organisations::find(&txn, organisation_id)
         .await?
@@ -84,6 +100,9 @@ pub async fn create_coordinator(
         now,
     )
     .await?;
+    if let Some(email) = &email {
+        store::contact_addresses::set_email(&txn, person.id, Some(email), now).await?;
+    }
     let token = issue_token(&txn, &person, COMMAND_LINE_LABEL, now).await?;
     txn.commit().await?;
     Ok((person, token))

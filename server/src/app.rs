@@ -16,8 +16,10 @@ use tomoni_schema::domain::push::EndpointPolicy;
 use tomoni_schema::store;
 
 use crate::config::Settings;
+use crate::email::Mailer;
 use crate::http;
 use crate::push::{PushClient, VapidKey};
+use crate::workers::email_fallback::{EmailFallback, EmailFallbackConfig};
 use crate::workers::supervisor::{Backoff, supervise};
 use crate::workers::{Dispatcher, DispatcherConfig, PushMetrics, WorkerHealth};
 
@@ -66,6 +68,10 @@ pub struct Application {
     watchdog: Option<crate::workers::watchdog::WatchdogConfig>,
     /// What the workers report of themselves (`/healthz/workers`, `/metrics`).
     health: Arc<WorkerHealth>,
+    /// The alert e-mail fallback, when `email.smtp_url` is set.
+    email_fallback: Option<Arc<EmailFallback>>,
+    /// Whether its loop runs in this process (`email.worker`).
+    email_worker: bool,
 }
 
 impl Application {
@@ -105,6 +111,15 @@ impl Application {
             },
         ));
         let health = Arc::new(WorkerHealth::new(clock.clone()));
+        let email_fallback = Mailer::from_settings(&settings.email)?.map(|mailer| {
+            Arc::new(EmailFallback::new(
+                db.clone(),
+                clock.clone(),
+                mailer,
+                EmailFallbackConfig::from_settings(settings),
+                health.clone(),
+            ))
+        });
         let router = http::router(http::AppState {
             schema,
             db: db.clone(),
@@ -141,9 +156,11 @@ impl Application {
                 .then(|| crate::workers::watchdog::WatchdogConfig {
                     tick: Duration::from_millis(settings.safety.tick_ms),
                     batch: settings.safety.batch_size,
-                    timings: settings.safety.timings(),
+                    timings: settings.safety.timings(settings.email.smtp_url.is_some()),
                 }),
             health,
+            email_fallback,
+            email_worker: settings.email.worker,
         })
     }
 
@@ -155,6 +172,11 @@ impl Application {
     /// This server's event bus (what its subscriptions hear), e.g. for tests to publish on.
     pub fn events(&self) -> EventBus {
         self.events.clone()
+    }
+
+    /// The alert e-mail fallback (when `email.smtp_url` is set), for driving it tick by tick.
+    pub fn email_fallback(&self) -> Option<Arc<EmailFallback>> {
+        self.email_fallback.clone()
     }
 
     pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
@@ -246,6 +268,13 @@ impl Application {
                         stop.clone(),
                     ))
                 }),
+            ));
+        }
+        if let Some(fallback) = self.email_fallback.clone().filter(|_| self.email_worker) {
+            let stop = stop_rx.clone();
+            workers.push(spawn(
+                crate::workers::email_fallback::NAME.to_owned(),
+                Box::new(move || Box::pin(fallback.clone().run(stop.clone()))),
             ));
         }
         {
@@ -368,7 +397,7 @@ pub fn build_schema(
             )),
             redeem_attempts_per_minute: NonZeroU32::new(settings.limits.redeem_attempts_per_minute)
                 .unwrap_or(NonZeroU32::MIN),
-            safety: settings.safety.timings(),
+            safety: settings.safety.timings(settings.email.smtp_url.is_some()),
         },
     })
 }

@@ -97,6 +97,9 @@ enum AdminCommand {
         /// ja or en
         #[arg(long, default_value = "ja", value_parser = parse_locale)]
         locale: Locale,
+        /// Where alerts nobody confirmed seeing are e-mailed (`email.smtp_url` must be set).
+        #[arg(long)]
+        email: Option<String>,
     },
 }
 
@@ -207,10 +210,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     organisation,
                     name,
                     locale,
+                    email,
                 } => {
-                    let (person, token) =
-                        admin::create_coordinator(&db, organisation, &name, locale, clock.now())
-                            .await?;
+                    let (person, token) = admin::create_coordinator_with_email(
+                        &db,
+                        organisation,
+                        &name,
+                        locale,
+                        email.as_deref(),
+                        clock.now(),
+                    )
+                    .await?;
                     say(&format!("coordinator id: {}", person.id))?;
                     say(&format!("coordinator token: {}", token.reveal()))
                 }

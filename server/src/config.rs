@@ -28,6 +28,7 @@ pub struct Settings {
     pub limits: Limits,
     pub push: PushSettings,
     pub safety: SafetySettings,
+    pub email: EmailSettings,
     /// Minutes a pairing code works after it is issued.
     pub pairing_code_minutes: u32,
     /// Seconds the server waits for open requests after SIGTERM or Ctrl-C.
@@ -122,16 +123,54 @@ pub struct SafetySettings {
     /// An SOS that no coordinator has acknowledged this long tells the people on the outing to
     /// call the emergency numbers (119, 110) themselves.
     pub sos_unanswered_minutes: u32,
+    /// An alert pushed to a coordinator whose app has not confirmed showing it this long is
+    /// e-mailed to them (when `email.smtp_url` is set and they have an address).
+    pub email_fallback_minutes: u32,
+}
+
+/// The alert e-mail fallback's SMTP relay.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmailSettings {
+    /// `smtps://user:password@host:465` (TLS from the start), `smtp://host:587?tls=required`
+    /// (STARTTLS) or `smtp://host:25` (plain, for a relay on this machine and for tests). Unset:
+    /// no e-mail fallback. May carry a password: never printed.
+    pub smtp_url: Option<Secret>,
+    /// The sender, e.g. `Tomoni <alerts@example.org>`.
+    pub from: String,
+    /// Run the fallback worker in this process when `smtp_url` is set (several servers share its
+    /// work safely).
+    pub worker: bool,
+    /// How often it looks for alerts to e-mail, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// Seconds one SMTP conversation may take.
+    pub timeout_seconds: u64,
+}
+
+impl Default for EmailSettings {
+    fn default() -> Self {
+        Self {
+            smtp_url: None,
+            from: "Tomoni <tomoni-alerts@example.invalid>".into(),
+            worker: true,
+            poll_interval_ms: 5_000,
+            timeout_seconds: 20,
+        }
+    }
 }
 
 impl SafetySettings {
     /// The timings the schema's rules take.
-    pub fn timings(&self) -> tomoni_schema::safety::SafetyTimings {
+    /// The timings the schema's rules take; `email_fallback` says whether an e-mail relay is
+    /// configured (then an address makes a coordinator reachable).
+    pub fn timings(&self, email_fallback: bool) -> tomoni_schema::safety::SafetyTimings {
         tomoni_schema::safety::SafetyTimings {
             acknowledged_reminder: chrono::Duration::minutes(i64::from(
                 self.acknowledged_reminder_minutes,
             )),
             sos_unanswered: chrono::Duration::minutes(i64::from(self.sos_unanswered_minutes)),
+            email_fallback: email_fallback
+                .then(|| chrono::Duration::minutes(i64::from(self.email_fallback_minutes))),
         }
     }
 }
@@ -144,6 +183,7 @@ impl Default for SafetySettings {
             batch_size: 200,
             acknowledged_reminder_minutes: 15,
             sos_unanswered_minutes: 3,
+            email_fallback_minutes: 5,
         }
     }
 }
@@ -186,6 +226,7 @@ impl Default for Settings {
             limits: Limits::default(),
             push: PushSettings::default(),
             safety: SafetySettings::default(),
+            email: EmailSettings::default(),
             pairing_code_minutes: 15,
             shutdown_grace_seconds: 10,
         }
@@ -304,6 +345,35 @@ impl Settings {
             return Err(invalid(
                 "safety.sos_unanswered_minutes",
                 "must be between 1 and 30",
+            ));
+        }
+        if !(1..=24 * 60).contains(&self.safety.email_fallback_minutes) {
+            return Err(invalid(
+                "safety.email_fallback_minutes",
+                "must be between 1 and 1440",
+            ));
+        }
+        if let Some(url) = &self.email.smtp_url {
+            // The problem only, never the URL: it may carry a password.
+            crate::email::check_url(url.expose())
+                .map_err(|problem| invalid("email.smtp_url", problem))?;
+        }
+        if self.email.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(invalid(
+                "email.from",
+                "must be an address, e.g. alerts@example.org or Tomoni <alerts@example.org>",
+            ));
+        }
+        if !(100..=600_000).contains(&self.email.poll_interval_ms) {
+            return Err(invalid(
+                "email.poll_interval_ms",
+                "must be between 100 and 600000",
+            ));
+        }
+        if !(1..=300).contains(&self.email.timeout_seconds) {
+            return Err(invalid(
+                "email.timeout_seconds",
+                "must be between 1 and 300",
             ));
         }
         if let Some(url) = &self.database_url {
@@ -448,6 +518,40 @@ mod tests {
             !message.contains("mysql://x"),
             "the value itself may be a secret: {message}"
         );
+    }
+
+    #[test]
+    fn email_settings_are_checked_without_printing_the_url() {
+        let mut settings = Settings::default();
+        settings.email.smtp_url = Some(Secret::new("smtp://user:hunter2@127.0.0.1:2525"));
+        settings.validate().unwrap();
+        settings.email.smtp_url = Some(Secret::new("smtps://user:hunter2@mail.example.org"));
+        settings.validate().unwrap();
+        settings.email.smtp_url = Some(Secret::new("smtp://mail.example.org:587?tls=required"));
+        settings.validate().unwrap();
+        for bad in [
+            "http://user:hunter2@mail.example.org",
+            "smtp://user:hunter2@",
+            "nonsense hunter2",
+        ] {
+            settings.email.smtp_url = Some(Secret::new(bad));
+            let message = settings.validate().unwrap_err().to_string();
+            assert!(message.contains("email.smtp_url"), "{message}");
+            assert!(message.contains("TOMONI_EMAIL__SMTP_URL"), "{message}");
+            assert!(!message.contains("hunter2"), "{message}");
+        }
+        settings.email.smtp_url = None;
+        settings.email.from = "not an address".into();
+        let message = settings.validate().unwrap_err().to_string();
+        assert!(message.contains("email.from"), "{message}");
+        settings.email.from = "Tomoni <alerts@example.org>".into();
+        settings.safety.email_fallback_minutes = 0;
+        let message = settings.validate().unwrap_err().to_string();
+        assert!(
+            message.contains("safety.email_fallback_minutes"),
+            "{message}"
+        );
+        assert!(format!("{settings:?}").contains("email"));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 pub mod program;
 pub mod push_receiver;
+pub mod smtp;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -154,6 +155,9 @@ pub struct TestApp {
     pub dispatcher: Arc<Dispatcher>,
     /// The application's event bus, to publish on as its own requests and workers do.
     pub events: tomoni_schema::api::EventBus,
+    /// The alert e-mail fallback (when `email.smtp_url` is set), to drive tick by tick when
+    /// `email.worker` is off.
+    pub email_fallback: Option<Arc<tomoni_server::workers::email_fallback::EmailFallback>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     // Last: dropped after the server has been told to stop.
@@ -186,6 +190,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let address = application.local_addr().expect("local address");
     let dispatcher = application.dispatcher();
     let events = application.events();
+    let email_fallback = application.email_fallback();
     let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel();
     let server = tokio::spawn(async move {
         application
@@ -206,6 +211,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         settings,
         dispatcher,
         events,
+        email_fallback,
         shutdown: Some(shutdown_tx),
         server: Some(server),
         _database: database,

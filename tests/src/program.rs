@@ -240,7 +240,9 @@ impl TestApp {
             &self.db,
             self.clock.now(),
             100,
-            self.settings.safety.timings(),
+            self.settings
+                .safety
+                .timings(self.settings.email.smtp_url.is_some()),
         )
         .await
         .expect("watchdog tick");

@@ -1,6 +1,6 @@
 //! Mutation inputs and payloads, one pair per mutation (`verbNoun(input: VerbNounInput!)`).
 
-use async_graphql::{ID, InputObject, SimpleObject};
+use async_graphql::{ID, InputObject, MaybeUndefined, SimpleObject};
 use uuid::Uuid;
 
 use super::error::{ApiError, ApiResult};
@@ -33,6 +33,9 @@ pub struct UpdatePersonInput {
     pub display_name: Option<String>,
     pub locale: Option<Locale>,
     pub time_zone: Option<String>,
+    /// A coordinator's e-mail address, for alerts nobody confirmed seeing (null removes it).
+    /// Coordinators set it, for coordinators only.
+    pub email: MaybeUndefined<String>,
 }
 
 #[derive(SimpleObject)]

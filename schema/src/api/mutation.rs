@@ -1,7 +1,7 @@
 //! The mutation root. Each mutation checks who may do it, validates all input before writing, and
 //! writes its change and the audit entry in one transaction: a refused request changes nothing.
 
-use async_graphql::{Context, Object};
+use async_graphql::{Context, MaybeUndefined, Object};
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseTransaction;
 use serde_json::json;
@@ -14,6 +14,7 @@ use super::inputs::*;
 use super::lookup::{editable_person, managed_person, visible_device};
 use super::types::{Device, Organisation, PairingCode, Person};
 use crate::domain::access::Viewer;
+use crate::domain::contact;
 use crate::domain::credentials::{AccessToken, PairingCode as Code, PairingCodeError};
 use crate::domain::people::{DEFAULT_TIME_ZONE, Locale, Role};
 use crate::domain::text::{self, InvalidText};
@@ -83,7 +84,8 @@ impl PeopleMutation {
         })
     }
 
-    /// Changes a person's name shown, language or time zone. The person themselves or a coordinator.
+    /// Changes a person's name shown, language or time zone (the person themselves or a
+    /// coordinator), or a coordinator's e-mail address (coordinators only).
     async fn update_person(
         &self,
         ctx: &Context<'_>,
@@ -100,10 +102,34 @@ impl PeopleMutation {
             locale: input.locale.map(Into::into),
             time_zone: valid_time_zone("timeZone", input.time_zone.as_deref())?,
         };
+        // Some(None) removes the address.
+        let email = match &input.email {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(email) => {
+                Some(Some(valid("email", contact::email_address(email))?))
+            }
+        };
         let state = state(ctx)?;
         let now = state.clock.now();
         let txn = store::begin_write(&state.db).await?;
         let person = editable_person(&txn, &viewer, person_id).await?;
+        if let Some(email) = &email {
+            let facts = store::people::facts(&person)?;
+            if !viewer.may_manage_person(&facts) {
+                return Err(ApiError::Forbidden {
+                    reason: "only coordinators change an e-mail address",
+                });
+            }
+            // Only coordinators get alert e-mails: nobody else's address is worth keeping.
+            if facts.role != Role::Coordinator {
+                return Err(ApiError::bad_input(
+                    "email",
+                    "only coordinators have an e-mail address",
+                ));
+            }
+            store::contact_addresses::set_email(&txn, person.id, email.as_deref(), now).await?;
+        }
         let person = store::people::update(&txn, person, changes, now).await?;
         audit(
             &txn,

@@ -240,6 +240,16 @@ impl Person {
             .unwrap_or(false))
     }
 
+    /// A coordinator's e-mail address for alerts nobody confirmed seeing; null when none is set.
+    /// The person themselves and coordinators of their organisation only.
+    async fn email(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        self.ensure_own_or_coordinator(ctx)?;
+        if self.role != domain::Role::Coordinator {
+            return Ok(None);
+        }
+        Ok(store::contact_addresses::email_of(&state(ctx)?.db, self.row.id).await?)
+    }
+
     /// Quiet hours. The person themselves and coordinators only.
     async fn notification_settings(&self, ctx: &Context<'_>) -> ApiResult<NotificationSettings> {
         self.ensure_own_or_coordinator(ctx)?;

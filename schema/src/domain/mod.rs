@@ -2,6 +2,7 @@
 
 pub mod access;
 pub mod clock;
+pub mod contact;
 pub mod credentials;
 pub mod matching;
 pub mod outings;

@@ -4,6 +4,7 @@
 //! A notification is a row in the outbox written in the caller's transaction, so it exists exactly
 //! when the change that caused it exists. The server's dispatcher delivers it.
 
+pub mod email;
 mod message;
 
 pub use message::{Message, PUSH_PAYLOAD_VERSION, PushPayload};

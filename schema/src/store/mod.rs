@@ -5,7 +5,9 @@
 
 pub mod access;
 pub mod audit;
+pub mod contact_addresses;
 pub mod devices;
+pub mod email_fallback;
 pub mod entities;
 pub mod health;
 pub mod instance;

@@ -42,6 +42,9 @@ pub struct WorkerHealth {
     workers: Mutex<BTreeMap<String, WorkerState>>,
     /// Outings or alerts the watchdog could not process and skipped, since this process started.
     watchdog_failed_rows: AtomicU64,
+    /// Alert e-mails the fallback sent and failed to send, since this process started.
+    emails_sent: AtomicU64,
+    emails_failed: AtomicU64,
 }
 
 /// A tick in progress; hand it back to [`WorkerHealth::end_tick`].
@@ -56,6 +59,8 @@ impl WorkerHealth {
             clock,
             workers: Mutex::new(BTreeMap::new()),
             watchdog_failed_rows: AtomicU64::new(0),
+            emails_sent: AtomicU64::new(0),
+            emails_failed: AtomicU64::new(0),
         }
     }
 
@@ -142,5 +147,20 @@ impl WorkerHealth {
 
     pub fn watchdog_failed_rows(&self) -> u64 {
         self.watchdog_failed_rows.load(Ordering::Relaxed)
+    }
+
+    /// Counts the e-mail fallback's outcomes of one tick.
+    pub fn add_emails(&self, sent: usize, failed: usize) {
+        self.emails_sent.fetch_add(sent as u64, Ordering::Relaxed);
+        self.emails_failed
+            .fetch_add(failed as u64, Ordering::Relaxed);
+    }
+
+    /// (sent, failed) since this process started.
+    pub fn emails(&self) -> (u64, u64) {
+        (
+            self.emails_sent.load(Ordering::Relaxed),
+            self.emails_failed.load(Ordering::Relaxed),
+        )
     }
 }

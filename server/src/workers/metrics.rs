@@ -118,6 +118,16 @@ pub fn render_workers(
         "Outings or alerts the watchdog could not process and skipped, since this process started.",
     );
     let _ = writeln!(out, "{name} {}", health.watchdog_failed_rows());
+    let name = "tomoni_email_fallback_total";
+    header(
+        &mut out,
+        name,
+        "counter",
+        "Alert e-mails (the fallback for pushes nobody confirmed seeing) by outcome, since this process started.",
+    );
+    let (sent, failed) = health.emails();
+    let _ = writeln!(out, "{name}{{outcome=\"sent\"}} {sent}");
+    let _ = writeln!(out, "{name}{{outcome=\"failed\"}} {failed}");
     let name = "tomoni_worker_restarts_total";
     header(
         &mut out,

@@ -3,6 +3,7 @@
 //! at-least-once delivery allows).
 
 pub mod dispatcher;
+pub mod email_fallback;
 pub mod events_bridge;
 pub mod health;
 pub mod metrics;

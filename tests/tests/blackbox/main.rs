@@ -14,6 +14,7 @@ mod check_in_answered;
 mod contract;
 mod crash;
 mod demo;
+mod email_fallback;
 mod health;
 mod matches;
 mod migrations;

@@ -1,10 +1,12 @@
 //! sea-orm entities: one per table, mirroring the migrations. GraphQL types live in `api`, not here.
 
+pub mod alert_emails;
 pub mod alert_recipients;
 pub mod alerts;
 pub mod audit_log;
 pub mod certificates;
 pub mod check_ins;
+pub mod contact_addresses;
 pub mod course_modules;
 pub mod course_prerequisites;
 pub mod courses;
