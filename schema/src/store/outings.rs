@@ -693,16 +693,6 @@ pub async fn on_duty_in(
         .collect())
 }
 
-pub async fn on_duty_of(
-    db: &impl ConnectionTrait,
-    person_ids: &[Uuid],
-) -> Result<Vec<on_duty::Model>, DbErr> {
-    on_duty::Entity::find()
-        .filter(on_duty::Column::PersonId.is_in(person_ids.iter().copied()))
-        .all(db)
-        .await
-}
-
 /// Puts the coordinator on duty or takes them off.
 pub async fn set_on_duty(
     db: &impl ConnectionTrait,
