@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use super::error::ApiError;
+use crate::domain::access::Viewer;
 use crate::domain::clock::SharedClock;
 use crate::domain::matching::ProgramSettings;
 use crate::domain::training::TrainingFacts;
@@ -34,6 +35,7 @@ pub(crate) struct Loaders {
     pub reachability: DataLoader<ReachabilityLoader>,
     pub notification_settings: DataLoader<NotificationSettingsLoader>,
     pub alert_recipients: DataLoader<AlertRecipientsLoader>,
+    pub crisis_plan_access: DataLoader<CrisisPlanAccessLoader>,
 }
 
 impl Loaders {
@@ -47,7 +49,7 @@ impl Loaders {
             completions: DataLoader::new(CompletionsLoader(db.clone()), tokio::spawn),
             certificates: DataLoader::new(CertificatesLoader(db.clone()), tokio::spawn),
             last_supervision: DataLoader::new(LastSupervisionLoader(db.clone()), tokio::spawn),
-            on_duty: DataLoader::new(OnDutyLoader(db.clone(), clock), tokio::spawn),
+            on_duty: DataLoader::new(OnDutyLoader(db.clone(), clock.clone()), tokio::spawn),
             supporter_profiles: DataLoader::new(SupporterProfileLoader(db.clone()), tokio::spawn),
             participant_profiles: DataLoader::new(
                 ParticipantProfileLoader(db.clone()),
@@ -58,7 +60,8 @@ impl Loaders {
                 NotificationSettingsLoader(db.clone()),
                 tokio::spawn,
             ),
-            alert_recipients: DataLoader::new(AlertRecipientsLoader(db), tokio::spawn),
+            alert_recipients: DataLoader::new(AlertRecipientsLoader(db.clone()), tokio::spawn),
+            crisis_plan_access: DataLoader::new(CrisisPlanAccessLoader(db, clock), tokio::spawn),
         }
     }
 
@@ -78,6 +81,7 @@ impl Loaders {
         loaders.reachability.enable_all_cache(false);
         loaders.notification_settings.enable_all_cache(false);
         loaders.alert_recipients.enable_all_cache(false);
+        loaders.crisis_plan_access.enable_all_cache(false);
         loaders
     }
 }
@@ -270,5 +274,39 @@ impl Loader<Uuid> for AlertRecipientsLoader {
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
         Ok(crate::store::outings::recipients_of_alerts(&self.0, keys).await?)
+    }
+}
+
+/// Whether a viewer may read each participant's crisis plan now (`Viewer::may_read_crisis_plan`),
+/// for every profile and alert of a request in a constant number of statements.
+pub(crate) struct CrisisPlanAccessLoader(DatabaseConnection, SharedClock);
+
+impl Loader<(Viewer, Uuid)> for CrisisPlanAccessLoader {
+    type Value = bool;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[(Viewer, Uuid)],
+    ) -> Result<HashMap<(Viewer, Uuid), bool>, Self::Error> {
+        let now = self.1.now();
+        let mut by_viewer: HashMap<Viewer, Vec<Uuid>> = HashMap::new();
+        for (viewer, participant) in keys {
+            by_viewer.entry(*viewer).or_default().push(*participant);
+        }
+        let mut answers = HashMap::new();
+        for (viewer, participants) in by_viewer {
+            let people = crate::store::people::find_many(&self.0, &participants).await?;
+            let facts =
+                crate::store::access::crisis_plan_facts(&self.0, &viewer, &participants).await?;
+            for row in people {
+                let target = crate::store::people::facts(&row)?;
+                let may = facts
+                    .get(&row.id)
+                    .is_some_and(|facts| viewer.may_read_crisis_plan(&target, facts, now));
+                answers.insert((viewer, row.id), may);
+            }
+        }
+        Ok(answers)
     }
 }

@@ -370,26 +370,20 @@ impl Alert {
             .flatten())
     }
 
-    /// The participant's crisis plan (what helps, whom to call): for the alert's owner, while
-    /// they handle it (acknowledged, not yet resolved).
+    /// The participant's crisis plan (what helps, whom to call), by the same rule as
+    /// `ParticipantProfile.crisisPlan`: coordinators, the alert's owner while they own it, and the
+    /// outing's members until it ends.
     async fn crisis_plan(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
-        let viewer = viewer(ctx)?;
-        if self.row.owner_id != Some(viewer.person_id)
-            || self.row.status != DomainAlertStatus::Acknowledged.as_str()
-        {
-            return Ok(None);
-        }
         let db = &state(ctx)?.db;
         let Some(outing) = store::outings::find(db, self.row.outing_id).await? else {
             return Ok(None);
         };
-        Ok(
-            store::profiles::participant_profiles_of(db, &[outing.participant_id])
-                .await?
-                .into_iter()
-                .next()
-                .and_then(|profile| profile.crisis_plan),
-        )
+        let plan = loaders(ctx)?
+            .participant_profiles
+            .load_one(outing.participant_id)
+            .await?
+            .and_then(|profile| profile.crisis_plan);
+        super::types::crisis_plan_for(ctx, outing.participant_id, plan).await
     }
 }
 

@@ -310,7 +310,10 @@ impl From<supporter_profiles::Model> for SupporterProfile {
 
 /// A participant's stated preferences and consents.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct ParticipantProfile {
+    #[graphql(skip)]
+    person_id: uuid::Uuid,
     /// Preferences the participant stated, e.g. "quiet places", "female supporter".
     preferences: Vec<String>,
     /// Whether check-ins during outings may carry a location.
@@ -321,15 +324,43 @@ pub struct ParticipantProfile {
     languages: Vec<String>,
     /// Where the participant lives or goes, e.g. "Nishi-ku".
     areas: Vec<String>,
-    /// What helps and whom to call in a crisis. Seen by whoever sees the profile: the
-    /// participant, coordinators, and supporters with an active match.
+    #[graphql(skip)]
     crisis_plan: Option<String>,
     updated_at: DateTime<Utc>,
+}
+
+#[async_graphql::ComplexObject]
+impl ParticipantProfile {
+    /// What helps and whom to call in a crisis. The participant and coordinators always; the
+    /// members of an outing with the participant from 3 hours before its start until it ends;
+    /// the owner of an alert about them while they own it. Null for anyone else.
+    async fn crisis_plan(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        crisis_plan_for(ctx, self.person_id, self.crisis_plan.clone()).await
+    }
+}
+
+/// The one gate every read of a crisis plan goes through (`Viewer::may_read_crisis_plan`).
+pub(crate) async fn crisis_plan_for(
+    ctx: &Context<'_>,
+    participant_id: uuid::Uuid,
+    plan: Option<String>,
+) -> ApiResult<Option<String>> {
+    if plan.is_none() {
+        return Ok(None);
+    }
+    let viewer = viewer(ctx)?;
+    let may = loaders(ctx)?
+        .crisis_plan_access
+        .load_one((viewer, participant_id))
+        .await?
+        .unwrap_or(false);
+    Ok(plan.filter(|_| may))
 }
 
 impl From<participant_profiles::Model> for ParticipantProfile {
     fn from(row: participant_profiles::Model) -> Self {
         Self {
+            person_id: row.person_id,
             preferences: row.preferences.0,
             consents_to_location_sharing: row.consents_to_location_sharing,
             experience_tags: row.experience_tags.unwrap_or_default().0,

@@ -4,13 +4,16 @@
 //! `relationship` + `Viewer::may_see_person`. Both know about support matches: nothing else in the
 //! code decides who a supporter or participant sees.
 
-use sea_orm::sea_query::Condition;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr};
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{Condition, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::entities::people;
+use super::entities::{alerts, outing_members, outings, people};
 use super::matches;
-use crate::domain::access::{Relationship, Viewer};
+use crate::domain::access::{CrisisPlanFacts, Relationship, SharedOuting, Viewer};
+use crate::domain::outings::{AlertStatus, OutingStatus};
 use crate::domain::people::Role;
 
 /// The condition on `people` that keeps exactly the rows the viewer may see.
@@ -44,4 +47,71 @@ pub async fn relationship(
         Role::Participant => matches::has_active_match(db, target_id, viewer.person_id).await?,
     };
     Ok(Relationship { has_active_match })
+}
+
+/// What `Viewer::may_read_crisis_plan` needs about each of `participants`, in two statements
+/// whatever their number (none for coordinators, who need no facts): the outings the viewer is a
+/// member of with each participant that can still open the plan, and the alerts the viewer owns.
+pub async fn crisis_plan_facts(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    participants: &[Uuid],
+) -> Result<HashMap<Uuid, CrisisPlanFacts>, DbErr> {
+    let mut facts: HashMap<Uuid, CrisisPlanFacts> = participants
+        .iter()
+        .map(|id| (*id, CrisisPlanFacts::default()))
+        .collect();
+    if viewer.is_coordinator() || participants.is_empty() {
+        return Ok(facts);
+    }
+    let open_statuses = [
+        OutingStatus::Planned,
+        OutingStatus::InProgress,
+        OutingStatus::Escalated,
+    ]
+    .map(OutingStatus::as_str);
+    let shared = outings::Entity::find()
+        .filter(outings::Column::ParticipantId.is_in(participants.iter().copied()))
+        .filter(outings::Column::Status.is_in(open_statuses))
+        .filter(
+            outings::Column::Id.in_subquery(
+                Query::select()
+                    .column(outing_members::Column::OutingId)
+                    .from(outing_members::Entity)
+                    .and_where(outing_members::Column::PersonId.eq(viewer.person_id))
+                    .to_owned(),
+            ),
+        )
+        .all(db)
+        .await?;
+    for outing in shared {
+        let Ok(status) = OutingStatus::parse(&outing.status) else {
+            continue;
+        };
+        if let Some(entry) = facts.get_mut(&outing.participant_id) {
+            entry.shared_outings.push(SharedOuting {
+                status,
+                planned_start: outing.planned_start,
+                planned_end: outing.planned_end,
+            });
+        }
+    }
+    let owned = alerts::Entity::find()
+        .filter(alerts::Column::OwnerId.eq(viewer.person_id))
+        .filter(alerts::Column::Status.eq(AlertStatus::Acknowledged.as_str()))
+        .all(db)
+        .await?;
+    if !owned.is_empty() {
+        let outing_ids: Vec<Uuid> = owned.iter().map(|alert| alert.outing_id).collect();
+        for outing in outings::Entity::find()
+            .filter(outings::Column::Id.is_in(outing_ids))
+            .all(db)
+            .await?
+        {
+            if let Some(entry) = facts.get_mut(&outing.participant_id) {
+                entry.owns_alert = true;
+            }
+        }
+    }
+    Ok(facts)
 }

@@ -13,6 +13,7 @@ mod bad_input;
 mod check_in_answered;
 mod contract;
 mod crash;
+mod crisis_plan;
 mod demo;
 mod email_fallback;
 mod health;
