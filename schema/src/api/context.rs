@@ -33,6 +33,54 @@ pub enum Auth {
     Viewer(Viewer),
 }
 
+/// Marks the data of a WebSocket connection: its token was checked once, at `connection_init`, so
+/// every operation sent over it checks again that the device has not been revoked since
+/// (see [`SocketDeviceCheck`]). HTTP requests check their token on every request already.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SocketConnection;
+
+/// Re-checks the device of a WebSocket connection before each query or mutation it sends: a phone
+/// revoked after it connected (on this server or another one sharing the database) gets
+/// UNAUTHENTICATED and nothing runs. Costs one statement per operation on a socket only.
+pub(crate) struct SocketDeviceCheck;
+
+impl async_graphql::extensions::ExtensionFactory for SocketDeviceCheck {
+    fn create(&self) -> Arc<dyn async_graphql::extensions::Extension> {
+        Arc::new(SocketDeviceCheck)
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl async_graphql::extensions::Extension for SocketDeviceCheck {
+    // `execute`, not `request`: operations sent over a socket run through the schema's stream
+    // entry point, which calls the execute hook for queries and mutations but never the request
+    // hook. Subscriptions check the device as they start and at every event
+    // (`api::subscription`).
+    async fn execute(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: async_graphql::extensions::NextExecute<'_>,
+    ) -> async_graphql::Response {
+        if ctx.data_opt::<SocketConnection>().is_some()
+            && let Some(Auth::Viewer(viewer)) = ctx.data_opt::<Auth>()
+            && let Some(state) = ctx.data_opt::<ApiState>()
+        {
+            let refusal = match store::devices::is_active(&state.db, viewer.device_id).await {
+                Ok(true) => None,
+                Ok(false) => Some(ApiError::Unauthenticated),
+                Err(err) => Some(ApiError::from(err)),
+            };
+            if let Some(refusal) = refusal {
+                let error = async_graphql::Error::from(refusal)
+                    .into_server_error(async_graphql::Pos::default());
+                return async_graphql::Response::from_errors(vec![error]);
+            }
+        }
+        next.run(ctx, operation_name).await
+    }
+}
+
 /// The client's network address, for rate limits. Never logged.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ClientIp(pub Option<IpAddr>);

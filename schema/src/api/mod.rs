@@ -119,6 +119,7 @@ pub fn build_schema(deps: ApiDeps) -> TomoniSchema {
     .limit_depth(config.max_depth)
     .limit_complexity(config.max_complexity)
     .extension(error::ErrorCodes)
+    .extension(context::SocketDeviceCheck)
     .extension(parse_cache::ParseCache::default())
     .data(ApiState {
         db,
@@ -170,11 +171,18 @@ pub fn connection_data(
 ) -> async_graphql::Data {
     let mut data = async_graphql::Data::default();
     data.insert(auth);
+    data.insert(context::SocketConnection);
     data.insert(context::ClientIp(client_ip));
     if let Some((db, clock)) = schema_db(schema) {
         data.insert(loaders::Loaders::without_cache(db, clock));
     }
     data
+}
+
+/// The schema's event bus, for the transport: a WebSocket watches it to close itself when its
+/// device is revoked (on this server, or on another one whose events are relayed here).
+pub fn event_bus(schema: &TomoniSchema) -> Option<EventBus> {
+    schema.data::<ApiState>().map(|state| state.events.clone())
 }
 
 fn schema_db(schema: &TomoniSchema) -> Option<(DatabaseConnection, SharedClock)> {

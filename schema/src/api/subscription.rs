@@ -32,6 +32,7 @@ impl SubscriptionRoot {
         let viewer = viewer(ctx)?;
         let person_id = parse_id(&person_id, "personId")?;
         let state = state(ctx)?;
+        ensure_device_active(&state.db, &viewer).await?;
         ensure_may_watch_devices(&state.db, &viewer, person_id).await?;
         let db = state.db.clone();
         Ok(events_of(state, move |next| {
@@ -61,6 +62,7 @@ impl SubscriptionRoot {
         let viewer = viewer(ctx)?;
         let outing_id = parse_id(&outing_id, "outingId")?;
         let state = state(ctx)?;
+        ensure_device_active(&state.db, &viewer).await?;
         outings::ensure_may_watch_outing(&state.db, &viewer, outing_id).await?;
         let db = state.db.clone();
         Ok(events_of(state, move |next| {
@@ -103,6 +105,7 @@ impl SubscriptionRoot {
         let viewer = viewer(ctx)?;
         super::training::ensure_coordinator(&viewer, "only coordinators follow alerts")?;
         let state = state(ctx)?;
+        ensure_device_active(&state.db, &viewer).await?;
         let db = state.db.clone();
         Ok(events_of(state, move |next| {
             let db = db.clone();

@@ -4,10 +4,9 @@
 
 use std::net::SocketAddr;
 
-use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WebSocketProtocols};
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{BatchRequest, BatchResponse, Request, Variables};
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::ws::WebSocketUpgrade;
@@ -208,10 +207,10 @@ pub async fn method_not_allowed() -> Response {
 pub async fn websocket(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    protocol: Result<GraphQLProtocol, StatusCode>,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let Ok(protocol) = protocol else {
+    let Some(protocol) = websocket_protocol(&headers) else {
         return request_error(
             StatusCode::BAD_REQUEST,
             codes::BAD_USER_INPUT,
@@ -223,29 +222,154 @@ pub async fn websocket(
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| {
-            let schema = state.schema.clone();
-            GraphQLWebSocket::new(socket, schema.clone(), protocol)
-                .on_connection_init(move |payload| async move {
-                    let token = token_from_init_payload(&payload);
-                    let presented = match token {
-                        Presented::None => None,
-                        Presented::Token(token) => Some(token),
-                        Presented::Malformed => return Err(unauthenticated_init()),
-                    };
-                    match api::authenticate(&state.db, state.clock.as_ref(), presented.as_deref())
-                        .await
-                    {
-                        Ok(auth) => Ok(api::connection_data(&schema, auth, Some(peer.ip()))),
-                        Err(AuthError::InvalidToken) => Err(unauthenticated_init()),
-                        Err(AuthError::Database(err)) => {
-                            tracing::error!(error = %err, "cannot check a WebSocket token");
-                            Err(async_graphql::Error::new("internal error"))
-                        }
-                    }
-                })
-                .serve()
+        .on_upgrade(move |socket| serve_socket(state, peer, protocol, socket))
+}
+
+/// The first subprotocol the client offers that Tomoni speaks (as async-graphql-axum's
+/// `GraphQLProtocol` reads it; read here because that type does not hand the protocol out).
+fn websocket_protocol(headers: &HeaderMap) -> Option<WebSocketProtocols> {
+    headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)?
+        .to_str()
+        .ok()?
+        .split(',')
+        .find_map(|offered| offered.trim().parse().ok())
+}
+
+/// The close code and reason a socket gets when its device is revoked while it is open.
+const REVOKED_CLOSE_CODE: u16 = 4403;
+const REVOKED_CLOSE_REASON: &str = "device revoked: pair this device again";
+
+/// Serves one WebSocket as async-graphql-axum's `GraphQLWebSocket::serve` does, and closes it
+/// (4403) the moment its device is revoked: the revocation is an event on the bus, which carries
+/// other servers' events too, so a phone revoked anywhere loses its sockets everywhere.
+async fn serve_socket(
+    state: AppState,
+    peer: SocketAddr,
+    protocol: WebSocketProtocols,
+    socket: axum::extract::ws::WebSocket,
+) {
+    use axum::extract::ws::{CloseFrame, Message};
+    use futures_util::{SinkExt as _, StreamExt as _, future};
+
+    let schema = state.schema.clone();
+    // Subscribed before the token is checked, so a revocation between the check and the watch
+    // cannot slip through.
+    let events = api::event_bus(&schema).map(|bus| bus.subscribe());
+    let (device_tx, device_rx) = tokio::sync::oneshot::channel();
+    let (mut sink, stream) = socket.split();
+    let input = stream
+        .take_while(|message| future::ready(message.is_ok()))
+        .filter_map(|message| {
+            future::ready(match message {
+                Ok(message @ (Message::Text(_) | Message::Binary(_))) => Some(message.into_data()),
+                _ => None,
+            })
+        });
+    let init_state = state.clone();
+    let init_schema = schema.clone();
+    let output = async_graphql::http::WebSocket::new(schema, input, protocol)
+        .on_connection_init(move |payload| async move {
+            let auth = authenticate_init(&init_state, &payload).await?;
+            if let Auth::Viewer(viewer) = auth {
+                let _socket_gone = device_tx.send(viewer.device_id);
+            }
+            Ok(api::connection_data(&init_schema, auth, Some(peer.ip())))
         })
+        .map(|message| match message {
+            async_graphql::http::WsMessage::Text(text) => Message::Text(text.into()),
+            async_graphql::http::WsMessage::Close(code, reason) => {
+                Message::Close(Some(CloseFrame {
+                    code,
+                    reason: reason.into(),
+                }))
+            }
+        });
+    futures_util::pin_mut!(output);
+    let revoked = watch_revocation(state.db.clone(), events, device_rx);
+    tokio::pin!(revoked);
+    loop {
+        tokio::select! {
+            message = output.next() => match message {
+                Some(message) => {
+                    if sink.send(message).await.is_err() {
+                        break;
+                    }
+                }
+                None => break,
+            },
+            () = &mut revoked => {
+                let close = Message::Close(Some(CloseFrame {
+                    code: REVOKED_CLOSE_CODE,
+                    reason: REVOKED_CLOSE_REASON.into(),
+                }));
+                let _peer_gone = sink.send(close).await;
+                break;
+            }
+        }
+    }
+}
+
+/// Resolves when the socket's device is revoked; never, for an anonymous socket. Falling behind
+/// on the bus (or events lost between servers) means a revocation may have been missed: the device
+/// is then looked up again.
+async fn watch_revocation(
+    db: sea_orm::DatabaseConnection,
+    events: Option<tokio::sync::broadcast::Receiver<api::events::Envelope>>,
+    device: tokio::sync::oneshot::Receiver<uuid::Uuid>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    let (Some(mut events), Ok(device_id)) = (events, device.await) else {
+        return future_never().await;
+    };
+    loop {
+        let maybe_missed = match events.recv().await {
+            Ok(envelope) => match envelope.event {
+                api::events::DomainEvent::DeviceRevoked { device_id: id, .. }
+                    if id == device_id =>
+                {
+                    return;
+                }
+                api::events::DomainEvent::EventsLost { .. } => true,
+                _ => false,
+            },
+            Err(RecvError::Lagged(_)) => true,
+            Err(RecvError::Closed) => return future_never().await,
+        };
+        if maybe_missed {
+            match tomoni_schema::store::devices::is_active(&db, device_id).await {
+                Ok(false) => return,
+                Ok(true) => {}
+                // Every operation on the socket checks the device again, so a failed look-up here
+                // lets nothing through; the next event tries again.
+                Err(err) => tracing::warn!(error = %err, "cannot re-check a socket's device"),
+            }
+        }
+    }
+}
+
+async fn future_never() {
+    std::future::pending::<()>().await;
+}
+
+/// Checks the token of a `connection_init` payload.
+async fn authenticate_init(
+    state: &AppState,
+    payload: &serde_json::Value,
+) -> async_graphql::Result<Auth> {
+    let presented = match token_from_init_payload(payload) {
+        Presented::None => None,
+        Presented::Token(token) => Some(token),
+        Presented::Malformed => return Err(unauthenticated_init()),
+    };
+    match api::authenticate(&state.db, state.clock.as_ref(), presented.as_deref()).await {
+        Ok(auth) => Ok(auth),
+        Err(AuthError::InvalidToken) => Err(unauthenticated_init()),
+        Err(AuthError::Database(err)) => {
+            tracing::error!(error = %err, "cannot check a WebSocket token");
+            Err(async_graphql::Error::new("internal error"))
+        }
+    }
 }
 
 fn unauthenticated_init() -> async_graphql::Error {

@@ -204,26 +204,11 @@ async fn a_revoked_viewer_stops_receiving_at_the_next_event() {
     )
     .await
     .data();
-    // The revocation itself is the next event, and the viewer's own device is the one revoked.
-    loop {
-        let message = next_message(&mut socket, Duration::from_secs(10))
-            .await
-            .expect("an answer");
-        if message["type"] == "next"
-            && message["payload"]["data"]["deviceEvents"]["kind"] == "PAIRED"
-        {
-            continue; // a pairing from the warm-up loop, still in flight
-        }
-        assert_eq!(
-            message["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
-            "{message}"
-        );
-        break;
-    }
-    let end = next_message(&mut socket, Duration::from_secs(10))
-        .await
-        .expect("complete");
-    assert_eq!(end["type"], "complete");
+    // The socket is closed (4403); the subscription's own UNAUTHENTICATED answer may come first.
+    assert_eq!(
+        close_code(&mut socket, Duration::from_secs(10)).await,
+        Some(4403)
+    );
 }
 
 /// Subscribes (graphql-transport-ws, id "1") on the server at `address` as the token's holder.
@@ -388,4 +373,220 @@ async fn refusal_code(socket: &mut Socket) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("no code in {message}"))
         .to_owned()
+}
+
+/// Sends `query` over an open socket as operation `id` (graphql-transport-ws `subscribe`, or the
+/// older protocol's `start`) and returns its first answer's payload.
+async fn operation_over(socket: &mut Socket, protocol: &str, id: &str, query: &str) -> Value {
+    let kind = if protocol == "graphql-ws" {
+        "start"
+    } else {
+        "subscribe"
+    };
+    send(
+        socket,
+        json!({ "id": id, "type": kind, "payload": { "query": query } }),
+    )
+    .await;
+    loop {
+        let message = next_message(socket, Duration::from_secs(10))
+            .await
+            .expect("an answer to the operation");
+        if message["id"] == id && matches!(message["type"].as_str(), Some("next" | "data")) {
+            return message["payload"].clone();
+        }
+        if message["id"] == id && message["type"] == "error" {
+            return json!({ "errors": message["payload"] });
+        }
+    }
+}
+
+/// A stolen phone revoked while its socket is open, on a server that never heard of it (the
+/// revocation is written to the database with no event, as when the relay between servers lost
+/// it): the queries, mutations and subscriptions it sends over that socket afterwards are refused,
+/// on both protocols. The token was checked once, at `connection_init`; every operation now checks
+/// the device again.
+#[tokio::test]
+async fn a_revoked_device_cannot_run_operations_over_a_socket_it_opened_before() {
+    let app = spawn_app().await;
+    let (_, coordinator) = app.organisation_with_coordinator("Hospital").await;
+    let person = app.create_person(&coordinator, "SUPPORTER", "Ken").await;
+    for protocol in ["graphql-transport-ws", "graphql-ws"] {
+        let (token, device) = app.pair(&coordinator, &person).await;
+        let mut socket = connect(&app, protocol).await;
+        send(
+            &mut socket,
+            json!({ "type": "connection_init", "payload": { "token": token } }),
+        )
+        .await;
+        let ack = next_message(&mut socket, Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert_eq!(ack["type"], "connection_ack");
+
+        let before = operation_over(&mut socket, protocol, "1", "{ viewer { id } }").await;
+        assert_eq!(before["data"]["viewer"]["id"], person.as_str(), "{before}");
+
+        revoke_behind_the_servers_back(&app, &device).await;
+
+        let query = operation_over(&mut socket, protocol, "2", "{ viewer { id } }").await;
+        assert_eq!(
+            query["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+            "{protocol}: {query}"
+        );
+        assert!(
+            query["data"].is_null() || query.get("data").is_none(),
+            "{query}"
+        );
+        let mutation = operation_over(
+            &mut socket,
+            protocol,
+            "3",
+            &format!(
+                r#"mutation {{ updateNotificationSettings(input: {{ personId: "{person}", quietHours: null }}) {{ __typename }} }}"#
+            ),
+        )
+        .await;
+        assert_eq!(
+            mutation["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+            "{protocol}: {mutation}"
+        );
+        let subscription = operation_over(
+            &mut socket,
+            protocol,
+            "4",
+            &format!(r#"subscription {{ deviceEvents(personId: "{person}") {{ kind }} }}"#),
+        )
+        .await;
+        assert_eq!(
+            subscription["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+            "{protocol}: {subscription}"
+        );
+    }
+}
+
+/// Marks the device revoked in the database only: no event is published.
+async fn revoke_behind_the_servers_back(app: &TestApp, device: &str) {
+    use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _, sea_query::Expr};
+    use tomoni_schema::store::entities::devices;
+    let device: uuid::Uuid = device.parse().unwrap();
+    let revoked = devices::Entity::update_many()
+        .col_expr(devices::Column::RevokedAt, Expr::value(chrono::Utc::now()))
+        .filter(devices::Column::Id.eq(device))
+        .exec(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(revoked.rows_affected, 1);
+}
+
+/// Reads the socket until the server closes it, and returns the close code (`None` if the
+/// socket stays open for `wait` or ends without a close frame).
+async fn close_code(socket: &mut Socket, wait: Duration) -> Option<u16> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let message = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .ok()??;
+        match message.ok()? {
+            Message::Close(frame) => return frame.map(|frame| frame.code.into()),
+            _ => continue,
+        }
+    }
+}
+
+/// Revoking a device closes the sockets it has open (4403, with a reason), on both protocols, even
+/// a socket that runs no subscription: nothing more is sent to a stolen phone.
+#[tokio::test]
+async fn revoking_a_device_closes_its_open_sockets() {
+    let app = spawn_app().await;
+    let (_, coordinator) = app.organisation_with_coordinator("Hospital").await;
+    let person = app
+        .create_person(&coordinator, "PARTICIPANT", "Haruka")
+        .await;
+    for protocol in ["graphql-transport-ws", "graphql-ws"] {
+        let (token, device) = app.pair(&coordinator, &person).await;
+        let (_, other_device) = app.pair(&coordinator, &person).await;
+        let mut socket = connect(&app, protocol).await;
+        send(
+            &mut socket,
+            json!({ "type": "connection_init", "payload": { "token": token } }),
+        )
+        .await;
+        let ack = next_message(&mut socket, Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert_eq!(ack["type"], "connection_ack");
+        let live = operation_over(&mut socket, protocol, "1", "{ viewer { id } }").await;
+        assert_eq!(live["data"]["viewer"]["id"], person.as_str(), "{live}");
+
+        // Revoking another of the person's devices leaves this socket open.
+        app.graphql(
+            Some(&coordinator),
+            "mutation($input: RevokeDeviceInput!) { revokeDevice(input: $input) { device { id } } }",
+            json!({ "input": { "deviceId": other_device } }),
+        )
+        .await
+        .data();
+        let still = operation_over(&mut socket, protocol, "2", "{ viewer { id } }").await;
+        assert_eq!(still["data"]["viewer"]["id"], person.as_str(), "{still}");
+
+        app.graphql(
+            Some(&coordinator),
+            "mutation($input: RevokeDeviceInput!) { revokeDevice(input: $input) { device { id } } }",
+            json!({ "input": { "deviceId": device } }),
+        )
+        .await
+        .data();
+        assert_eq!(
+            close_code(&mut socket, Duration::from_secs(10)).await,
+            Some(4403),
+            "{protocol}"
+        );
+    }
+}
+
+/// A device revoked through one server loses the socket it holds on another: on PostgreSQL the
+/// revocation is relayed between servers as every event is (on SQLite, one server serves both).
+#[tokio::test]
+async fn revoking_a_device_on_one_server_closes_its_socket_on_another() {
+    let app = spawn_app().await;
+    let (_, coordinator) = app.organisation_with_coordinator("Hospital").await;
+    let person = app.create_person(&coordinator, "SUPPORTER", "Ken").await;
+    let (token, device) = app.pair(&coordinator, &person).await;
+    let second = spawn_second_instance(&app).await;
+    let socket_at = if backend() == Backend::Postgres {
+        second.address
+    } else {
+        app.address
+    };
+    let mut socket = connect_to(socket_at, "graphql-transport-ws").await;
+    send(
+        &mut socket,
+        json!({ "type": "connection_init", "payload": { "token": token } }),
+    )
+    .await;
+    let ack = next_message(&mut socket, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(ack["type"], "connection_ack");
+    // Events from the first server reach this socket: the relay between them is listening.
+    send(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": DEVICE_EVENTS, "variables": { "personId": person } } }),
+    )
+    .await;
+    let live = first_event(&app, &mut socket, &coordinator, &person).await;
+    assert_eq!(live["payload"]["data"]["deviceEvents"]["kind"], "PAIRED");
+
+    app.graphql(
+        Some(&coordinator),
+        "mutation($input: RevokeDeviceInput!) { revokeDevice(input: $input) { device { id } } }",
+        json!({ "input": { "deviceId": device } }),
+    )
+    .await
+    .data();
+    assert_eq!(
+        close_code(&mut socket, Duration::from_secs(20)).await,
+        Some(4403)
+    );
 }
