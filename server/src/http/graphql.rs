@@ -320,7 +320,7 @@ async fn watch_revocation(
 ) {
     use tokio::sync::broadcast::error::RecvError;
     let (Some(mut events), Ok(device_id)) = (events, device.await) else {
-        return future_never().await;
+        return std::future::pending().await;
     };
     loop {
         let maybe_missed = match events.recv().await {
@@ -334,7 +334,7 @@ async fn watch_revocation(
                 _ => false,
             },
             Err(RecvError::Lagged(_)) => true,
-            Err(RecvError::Closed) => return future_never().await,
+            Err(RecvError::Closed) => return std::future::pending().await,
         };
         if maybe_missed {
             match tomoni_schema::store::devices::is_active(&db, device_id).await {
@@ -346,10 +346,6 @@ async fn watch_revocation(
             }
         }
     }
-}
-
-async fn future_never() {
-    std::future::pending::<()>().await;
 }
 
 /// Checks the token of a `connection_init` payload.

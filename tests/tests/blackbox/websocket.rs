@@ -413,16 +413,7 @@ async fn a_revoked_device_cannot_run_operations_over_a_socket_it_opened_before()
     let person = app.create_person(&coordinator, "SUPPORTER", "Ken").await;
     for protocol in ["graphql-transport-ws", "graphql-ws"] {
         let (token, device) = app.pair(&coordinator, &person).await;
-        let mut socket = connect(&app, protocol).await;
-        send(
-            &mut socket,
-            json!({ "type": "connection_init", "payload": { "token": token } }),
-        )
-        .await;
-        let ack = next_message(&mut socket, Duration::from_secs(10))
-            .await
-            .unwrap();
-        assert_eq!(ack["type"], "connection_ack");
+        let mut socket = acknowledged(app.address, protocol, &token).await;
 
         let before = operation_over(&mut socket, protocol, "1", "{ viewer { id } }").await;
         assert_eq!(before["data"]["viewer"]["id"], person.as_str(), "{before}");
@@ -506,16 +497,7 @@ async fn revoking_a_device_closes_its_open_sockets() {
     for protocol in ["graphql-transport-ws", "graphql-ws"] {
         let (token, device) = app.pair(&coordinator, &person).await;
         let (_, other_device) = app.pair(&coordinator, &person).await;
-        let mut socket = connect(&app, protocol).await;
-        send(
-            &mut socket,
-            json!({ "type": "connection_init", "payload": { "token": token } }),
-        )
-        .await;
-        let ack = next_message(&mut socket, Duration::from_secs(10))
-            .await
-            .unwrap();
-        assert_eq!(ack["type"], "connection_ack");
+        let mut socket = acknowledged(app.address, protocol, &token).await;
         let live = operation_over(&mut socket, protocol, "1", "{ viewer { id } }").await;
         assert_eq!(live["data"]["viewer"]["id"], person.as_str(), "{live}");
 
@@ -559,16 +541,7 @@ async fn revoking_a_device_on_one_server_closes_its_socket_on_another() {
     } else {
         app.address
     };
-    let mut socket = connect_to(socket_at, "graphql-transport-ws").await;
-    send(
-        &mut socket,
-        json!({ "type": "connection_init", "payload": { "token": token } }),
-    )
-    .await;
-    let ack = next_message(&mut socket, Duration::from_secs(10))
-        .await
-        .unwrap();
-    assert_eq!(ack["type"], "connection_ack");
+    let mut socket = acknowledged(socket_at, "graphql-transport-ws", &token).await;
     // Events from the first server reach this socket: the relay between them is listening.
     send(
         &mut socket,
@@ -589,4 +562,19 @@ async fn revoking_a_device_on_one_server_closes_its_socket_on_another() {
         close_code(&mut socket, Duration::from_secs(20)).await,
         Some(4403)
     );
+}
+
+/// A socket to the server at `address`, initialised with the token and acknowledged.
+async fn acknowledged(address: std::net::SocketAddr, protocol: &str, token: &str) -> Socket {
+    let mut socket = connect_to(address, protocol).await;
+    send(
+        &mut socket,
+        json!({ "type": "connection_init", "payload": { "token": token } }),
+    )
+    .await;
+    let ack = next_message(&mut socket, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(ack["type"], "connection_ack");
+    socket
 }
