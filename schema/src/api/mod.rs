@@ -1,6 +1,7 @@
 //! The GraphQL API: types, roots, loaders, authorization checks and error codes; `build_schema()`
 //! puts them together and `sdl()` prints the contract the mobile app is built against.
 
+mod concerns;
 pub mod context;
 pub mod error;
 pub mod events;
@@ -43,6 +44,7 @@ pub struct QueryRoot(
     matches::MatchQuery,
     outings::OutingQuery,
     rota::RotaQuery,
+    concerns::ConcernQuery,
 );
 
 /// Every mutation: merged from the areas of the API.
@@ -54,6 +56,7 @@ pub struct MutationRoot(
     matches::MatchMutation,
     outings::OutingMutation,
     rota::RotaMutation,
+    concerns::ConcernMutation,
 );
 use crate::domain::clock::SharedClock;
 use crate::domain::push::EndpointPolicy;
