@@ -57,6 +57,10 @@ pub struct PushSettings {
     pub vapid_public_key: Option<String>,
     /// Push services the server sends to (exact host or `*.domain`).
     pub allowed_hosts: Vec<String>,
+    /// Ports push endpoints may use (checked at registration and at every send).
+    pub allowed_ports: Vec<u16>,
+    /// Accept endpoints on any port. For tests only (a local receiver's port is the system's pick).
+    pub allow_any_port: bool,
     /// Accept subscriptions on private, loopback or link-local addresses. For tests only.
     pub allow_private_addresses: bool,
     /// Accept plain-http subscriptions. For tests only.
@@ -87,6 +91,8 @@ impl Default for PushSettings {
             vapid_private_key: None,
             vapid_public_key: None,
             allowed_hosts: policy.allowed_hosts,
+            allowed_ports: policy.allowed_ports,
+            allow_any_port: false,
             allow_private_addresses: false,
             allow_http: false,
             dispatcher: true,
@@ -96,6 +102,19 @@ impl Default for PushSettings {
             batch_size: 256,
             poll_interval_ms: 250,
             lease_seconds: 60,
+        }
+    }
+}
+
+impl PushSettings {
+    /// Where pushes may go: one policy for registration (the API) and sending (the dispatcher).
+    pub fn endpoint_policy(&self) -> tomoni_schema::domain::push::EndpointPolicy {
+        tomoni_schema::domain::push::EndpointPolicy {
+            allowed_hosts: self.allowed_hosts.clone(),
+            allowed_ports: self.allowed_ports.clone(),
+            allow_any_port: self.allow_any_port,
+            allow_private_addresses: self.allow_private_addresses,
+            allow_http: self.allow_http,
         }
     }
 }
@@ -436,6 +455,9 @@ impl Settings {
                 "set both push.vapid_private_key and push.vapid_public_key, or neither",
             ));
         }
+        if self.push.allowed_ports.contains(&0) {
+            return Err(invalid("push.allowed_ports", "ports are 1 to 65535"));
+        }
         if !(1..=120).contains(&self.push.request_timeout_seconds) {
             return Err(invalid(
                 "push.request_timeout_seconds",
@@ -552,6 +574,16 @@ mod tests {
             "{message}"
         );
         assert!(format!("{settings:?}").contains("email"));
+    }
+
+    #[test]
+    fn push_ports_are_checked() {
+        let mut settings = Settings::default();
+        assert_eq!(settings.push.allowed_ports, vec![443]);
+        assert!(!settings.push.endpoint_policy().allow_any_port);
+        settings.push.allowed_ports = vec![443, 0];
+        let message = settings.validate().unwrap_err().to_string();
+        assert!(message.contains("push.allowed_ports"), "{message}");
     }
 
     #[test]
