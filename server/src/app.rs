@@ -127,6 +127,7 @@ impl Application {
             limits: Arc::new(settings.limits.clone()),
             metrics,
             health: health.clone(),
+            trusted_proxies: Arc::new(settings.trusted_proxies()?),
         });
         let listener = TcpListener::bind(settings.listen).await.with_context(|| {
             format!(

@@ -33,6 +33,9 @@ pub struct Settings {
     pub pairing_code_minutes: u32,
     /// Seconds the server waits for open requests after SIGTERM or Ctrl-C.
     pub shutdown_grace_seconds: u64,
+    /// Reverse proxies (addresses or networks, `10.0.0.0/8`) whose `X-Forwarded-For` names the
+    /// client. Empty: the header is ignored and the peer is the client.
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -248,6 +251,7 @@ impl Default for Settings {
             email: EmailSettings::default(),
             pairing_code_minutes: 15,
             shutdown_grace_seconds: 10,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -435,6 +439,8 @@ impl Settings {
         if self.limits.max_batch == 0 {
             return Err(invalid("limits.max_batch", "must be at least 1"));
         }
+        self.trusted_proxies()
+            .map_err(|err| invalid("trusted_proxies", err.to_string()))?;
         if self.limits.redeem_attempts_per_minute == 0 {
             return Err(invalid(
                 "limits.redeem_attempts_per_minute",
@@ -492,6 +498,16 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// The reverse proxies whose `X-Forwarded-For` is believed (checked at start).
+    pub fn trusted_proxies(
+        &self,
+    ) -> Result<
+        tomoni_schema::domain::client_address::TrustedProxies,
+        tomoni_schema::domain::client_address::InvalidProxy,
+    > {
+        tomoni_schema::domain::client_address::TrustedProxies::parse(&self.trusted_proxies)
     }
 
     /// The database to use: the configured URL, or SQLite in the data directory.
@@ -574,6 +590,32 @@ mod tests {
             "{message}"
         );
         assert!(format!("{settings:?}").contains("email"));
+    }
+
+    #[test]
+    fn trusted_proxies_are_networks_or_addresses() {
+        let mut settings = Settings::default();
+        assert!(settings.trusted_proxies().unwrap().is_empty());
+        settings.trusted_proxies = vec!["10.0.0.0/8".into(), "::1".into()];
+        settings.validate().unwrap();
+        settings.trusted_proxies = vec!["10.0.0.0/8".into(), "proxy.internal".into()];
+        let message = settings.validate().unwrap_err().to_string();
+        assert!(message.contains("trusted_proxies"), "{message}");
+        assert!(message.contains("TOMONI_TRUSTED_PROXIES"), "{message}");
+        assert!(message.contains("proxy.internal"), "{message}");
+
+        let dir = std::env::temp_dir().join(format!("tomoni-config-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("tomoni.toml");
+        std::fs::write(
+            &file,
+            "trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n[push]\nallowed_ports = [443, 8443]\n",
+        )
+        .unwrap();
+        let settings = Settings::load(Some(&file), &Overrides::default()).unwrap();
+        assert_eq!(settings.trusted_proxies, ["10.0.0.0/8", "::1"]);
+        assert_eq!(settings.push.allowed_ports, [443, 8443]);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod matches;
 mod migrations;
 mod outings;
 mod pairing;
+mod pairing_limits;
 mod people;
 mod push;
 mod push_endpoints;
