@@ -12,6 +12,7 @@ mod matches;
 mod mutation;
 pub(crate) mod outings;
 mod pagination;
+mod pairing_limit;
 mod parse_cache;
 mod push;
 mod query;
@@ -26,7 +27,6 @@ use std::sync::Arc;
 
 use async_graphql::{Request, SDLExportOptions, Schema};
 use chrono::Duration;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sea_orm::DatabaseConnection;
 
 use context::ApiState;
@@ -112,8 +112,8 @@ pub fn build_schema(deps: ApiDeps) -> TomoniSchema {
         events,
         config,
     } = deps;
-    let limiter: DefaultKeyedRateLimiter<IpAddr> =
-        RateLimiter::keyed(Quota::per_minute(config.redeem_attempts_per_minute));
+    let limiter =
+        pairing_limit::PairingLimiter::new(config.redeem_attempts_per_minute, clock.clone());
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
@@ -180,6 +180,17 @@ pub fn connection_data(
         data.insert(loaders::Loaders::without_cache(db, clock));
     }
     data
+}
+
+/// Pairing-code attempts refused by the rate limit since start, and the client keys it holds
+/// now (a bounded number), for `/metrics`.
+pub fn pairing_rate_limit_stats(schema: &TomoniSchema) -> (u64, usize) {
+    schema.data::<ApiState>().map_or((0, 0), |state| {
+        (
+            state.redeem_limiter.refused(),
+            state.redeem_limiter.tracked_clients(),
+        )
+    })
 }
 
 /// The schema's event bus, for the transport: a WebSocket watches it to close itself when its
