@@ -11,10 +11,8 @@ use crate::outings::{app, world};
 const PLAN: &str = "静かな場所で座る。姉に電話: 090-0000-0000";
 const READ: &str = "query($id: ID!) { person(id: $id) { participantProfile { crisisPlan } } }";
 
-#[tokio::test]
-async fn a_matched_supporter_reads_the_crisis_plan_only_around_an_outing_together() {
-    let app = app().await;
-    let w = world(&app).await;
+/// The world's participant has a crisis plan and an active match with the world's lead.
+async fn with_plan_and_match(app: &tomoni_tests::TestApp, w: &crate::outings::Outing) {
     app.graphql(
         Some(&w.coordinator),
         "mutation($input: UpdateParticipantProfileInput!) { updateParticipantProfile(input: $input) { person { id } } }",
@@ -27,6 +25,13 @@ async fn a_matched_supporter_reads_the_crisis_plan_only_around_an_outing_togethe
     app.match_step(&w.lead_token, "acceptMatch", json!({ "matchId": match_id }))
         .await
         .data();
+}
+
+#[tokio::test]
+async fn a_matched_supporter_reads_the_crisis_plan_only_around_an_outing_together() {
+    let app = app().await;
+    let w = world(&app).await;
+    with_plan_and_match(&app, &w).await;
     let read = |token: String| {
         let app = &app;
         let participant = w.participant.clone();
@@ -84,18 +89,7 @@ async fn a_matched_supporter_reads_the_crisis_plan_only_around_an_outing_togethe
 async fn every_read_of_a_crisis_plan_is_recorded_and_the_participant_sees_who_read_theirs() {
     let app = app().await;
     let w = world(&app).await;
-    app.graphql(
-        Some(&w.coordinator),
-        "mutation($input: UpdateParticipantProfileInput!) { updateParticipantProfile(input: $input) { person { id } } }",
-        json!({ "input": { "personId": w.participant, "crisisPlan": PLAN } }),
-    )
-    .await
-    .data();
-    let proposed = app.propose(&w.coordinator, &w.lead, &w.participant).await;
-    let match_id = proposed.data()["proposeMatch"]["match"]["id"].clone();
-    app.match_step(&w.lead_token, "acceptMatch", json!({ "matchId": match_id }))
-        .await
-        .data();
+    with_plan_and_match(&app, &w).await;
     const READS: &str = "query($id: ID!) { person(id: $id) { participantProfile { crisisPlanReads { readAt readerName readerRole } } } }";
     let reads = |token: String| {
         let app = &app;

@@ -295,17 +295,16 @@ async fn supporters_never_read_another_supporters_profile_training_or_break() {
     }
 
     // A supporter's proposal names no trainee, whatever the trainee's state.
-    let start = from_now(&app, 24 * 60);
-    let end = from_now(&app, 25 * 60);
+    let with_trainee = json!({ "input": {
+        "participantId": w.participant, "leadSupporterId": w.lead,
+        "traineeSupporterIds": [trainee], "purpose": "SHOPPING", "place": "スーパー",
+        "plannedStart": from_now(&app, 24 * 60), "plannedEnd": from_now(&app, 25 * 60),
+    } });
     let proposal = app
         .graphql(
             Some(&w.lead_token),
             tomoni_tests::program::PLAN_OUTING,
-            json!({ "input": {
-                "participantId": w.participant, "leadSupporterId": w.lead,
-                "traineeSupporterIds": [trainee], "purpose": "SHOPPING", "place": "スーパー",
-                "plannedStart": start, "plannedEnd": end,
-            } }),
+            with_trainee.clone(),
         )
         .await;
     assert_eq!(
@@ -321,11 +320,7 @@ async fn supporters_never_read_another_supporters_profile_training_or_break() {
         .graphql(
             Some(&w.coordinator),
             tomoni_tests::program::PLAN_OUTING,
-            json!({ "input": {
-                "participantId": w.participant, "leadSupporterId": w.lead,
-                "traineeSupporterIds": [trainee], "purpose": "SHOPPING", "place": "スーパー",
-                "plannedStart": start, "plannedEnd": end,
-            } }),
+            with_trainee,
         )
         .await;
     let id = outing_id(&planned);

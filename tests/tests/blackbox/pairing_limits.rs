@@ -25,6 +25,13 @@ async fn attempt(app: &TestApp, forwarded_for: &str) -> Answer {
     tomoni_tests::answer(response).await
 }
 
+/// Sends one attempt per `(forwarded_for, expected code)` in order, checking each answer.
+async fn attempts(app: &TestApp, expected: &[(&str, &str)]) {
+    for (forwarded_for, code) in expected {
+        attempt(app, forwarded_for).await.expect_error(code);
+    }
+}
+
 async fn behind_the_local_proxy(per_minute: u32) -> TestApp {
     spawn_app_with(|settings| {
         settings.limits.redeem_attempts_per_minute = per_minute;
@@ -37,101 +44,87 @@ async fn behind_the_local_proxy(per_minute: u32) -> TestApp {
 #[tokio::test]
 async fn behind_a_trusted_proxy_each_client_has_its_own_allowance() {
     let app = behind_the_local_proxy(2).await;
-    for _ in 0..2 {
-        attempt(&app, "198.51.100.1")
-            .await
-            .expect_error("BAD_USER_INPUT");
-    }
-    attempt(&app, "198.51.100.1")
-        .await
-        .expect_error("RATE_LIMITED");
-    // Another client behind the same proxy is not held back by the first one.
-    attempt(&app, "198.51.100.2")
-        .await
-        .expect_error("BAD_USER_INPUT");
-    // An address the client wrote itself, left of what the proxy appended, buys nothing.
-    attempt(&app, "203.0.113.9, 198.51.100.1")
-        .await
-        .expect_error("RATE_LIMITED");
+    attempts(
+        &app,
+        &[
+            ("198.51.100.1", "BAD_USER_INPUT"),
+            ("198.51.100.1", "BAD_USER_INPUT"),
+            ("198.51.100.1", "RATE_LIMITED"),
+            // Another client behind the same proxy is not held back by the first one.
+            ("198.51.100.2", "BAD_USER_INPUT"),
+            // An address the client wrote itself, left of what the proxy appended, buys nothing.
+            ("203.0.113.9, 198.51.100.1", "RATE_LIMITED"),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn without_a_trusted_proxy_a_forwarded_address_is_ignored() {
     let app = spawn_app_with(|settings| settings.limits.redeem_attempts_per_minute = 2).await;
-    attempt(&app, "198.51.100.1")
-        .await
-        .expect_error("BAD_USER_INPUT");
-    attempt(&app, "198.51.100.2")
-        .await
-        .expect_error("BAD_USER_INPUT");
-    // A new made-up address each time is still the same peer.
-    attempt(&app, "198.51.100.3")
-        .await
-        .expect_error("RATE_LIMITED");
+    attempts(
+        &app,
+        &[
+            ("198.51.100.1", "BAD_USER_INPUT"),
+            ("198.51.100.2", "BAD_USER_INPUT"),
+            // A new made-up address each time is still the same peer.
+            ("198.51.100.3", "RATE_LIMITED"),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn addresses_in_one_ipv6_64_share_an_allowance() {
     let app = behind_the_local_proxy(2).await;
-    attempt(&app, "2001:db8:1:2::1")
-        .await
-        .expect_error("BAD_USER_INPUT");
-    attempt(&app, "2001:db8:1:2:aaaa:bbbb:cccc:dddd")
-        .await
-        .expect_error("BAD_USER_INPUT");
-    attempt(&app, "2001:db8:1:2::ffff")
-        .await
-        .expect_error("RATE_LIMITED");
-    attempt(&app, "2001:db8:1:3::1")
-        .await
-        .expect_error("BAD_USER_INPUT");
+    attempts(
+        &app,
+        &[
+            ("2001:db8:1:2::1", "BAD_USER_INPUT"),
+            ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "BAD_USER_INPUT"),
+            ("2001:db8:1:2::ffff", "RATE_LIMITED"),
+            ("2001:db8:1:3::1", "BAD_USER_INPUT"),
+        ],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn refusals_are_counted_in_metrics() {
     let app = behind_the_local_proxy(1).await;
-    let metric = |body: &str| -> Option<String> {
+    let refusals = || async {
+        let body = app
+            .http
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            body.contains("# TYPE tomoni_pairing_rate_limited_total counter"),
+            "{body}"
+        );
         body.lines()
             .find(|line| line.starts_with("tomoni_pairing_rate_limited_total "))
             .map(str::to_owned)
     };
-    let body = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
     assert_eq!(
-        metric(&body).as_deref(),
+        refusals().await.as_deref(),
         Some("tomoni_pairing_rate_limited_total 0")
     );
-    attempt(&app, "198.51.100.1")
-        .await
-        .expect_error("BAD_USER_INPUT");
-    for _ in 0..2 {
-        attempt(&app, "198.51.100.1")
-            .await
-            .expect_error("RATE_LIMITED");
-    }
-    let body = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    attempts(
+        &app,
+        &[
+            ("198.51.100.1", "BAD_USER_INPUT"),
+            ("198.51.100.1", "RATE_LIMITED"),
+            ("198.51.100.1", "RATE_LIMITED"),
+        ],
+    )
+    .await;
     assert_eq!(
-        metric(&body).as_deref(),
-        Some("tomoni_pairing_rate_limited_total 2"),
-        "{body}"
-    );
-    assert!(
-        body.contains("# TYPE tomoni_pairing_rate_limited_total counter"),
-        "{body}"
+        refusals().await.as_deref(),
+        Some("tomoni_pairing_rate_limited_total 2")
     );
 }

@@ -3,54 +3,21 @@
 
 use chrono::Duration;
 use serde_json::json;
-use tomoni_schema::domain::clock::Clock;
-use tomoni_schema::notify::{self, Message, Recipient};
-use tomoni_schema::store::entities::push_deliveries;
+use tomoni_schema::notify::Message;
 use tomoni_tests::push_receiver::PushReceiver;
 use tomoni_tests::{TestApp, spawn_app_with, spawn_second_dispatcher_with};
 use uuid::Uuid;
 
+use crate::push::{delivery_of, participant};
+
 const REGISTER: &str = "mutation($input: RegisterPushSubscriptionInput!) { registerPushSubscription(input: $input) { pushSubscription { id } } }";
 
-async fn participant(app: &TestApp) -> (String, String) {
-    let (_, coordinator) = app.organisation_with_coordinator("Hospital").await;
-    let person = app
-        .create_person(&coordinator, "PARTICIPANT", "Haruka")
-        .await;
-    let (token, _) = app.pair(&coordinator, &person).await;
-    (person, token)
-}
-
+/// A push that names nothing, for `person`, planned now.
 async fn remind(app: &TestApp, person: &str, key: &str) -> Uuid {
-    let person_id: Uuid = person.parse().unwrap();
-    let row = tomoni_schema::store::people::find(&app.db, person_id)
-        .await
-        .unwrap()
-        .unwrap();
-    notify::remind(
-        &app.db,
-        Recipient {
-            person_id,
-            organisation_id: row.organisation_id,
-        },
-        Message::MatchUpdate {
-            match_id: Uuid::now_v7(),
-        },
-        app.clock.now(),
-        key,
-        app.clock.now(),
-    )
-    .await
-    .unwrap()
-    .id()
-}
-
-async fn delivery_of(app: &TestApp, notification: Uuid) -> push_deliveries::Model {
-    let deliveries = tomoni_schema::store::outbox::deliveries_of(&app.db, notification)
-        .await
-        .unwrap();
-    assert_eq!(deliveries.len(), 1, "{deliveries:?}");
-    deliveries.into_iter().next().unwrap()
+    let message = Message::MatchUpdate {
+        match_id: Uuid::now_v7(),
+    };
+    crate::push::remind(app, person, message, key).await
 }
 
 #[tokio::test]
@@ -61,7 +28,7 @@ async fn only_port_443_is_accepted_at_registration_unless_configured() {
         settings.push.allow_http = false;
     })
     .await;
-    let (_, token) = participant(&strict).await;
+    let (_, _, token) = participant(&strict).await;
     let receiver = PushReceiver::start().await;
     let mut input = receiver.subscribe().as_input();
     let before = strict.snapshot().await;
@@ -93,7 +60,7 @@ async fn only_port_443_is_accepted_at_registration_unless_configured() {
         settings.push.allowed_ports = vec![443, 8443];
     })
     .await;
-    let (_, token) = participant(&configured).await;
+    let (_, _, token) = participant(&configured).await;
     input["endpoint"] = json!("https://fcm.googleapis.com:8443/fcm/send/abc");
     configured
         .graphql(Some(&token), REGISTER, json!({ "input": input }))
@@ -107,7 +74,7 @@ async fn only_port_443_is_accepted_at_registration_unless_configured() {
 async fn an_internal_address_is_refused_at_send_and_never_retried() {
     let app = spawn_app_with(|settings| settings.push.dispatcher = false).await;
     let receiver = PushReceiver::start().await;
-    let (person, token) = participant(&app).await;
+    let (_, person, token) = participant(&app).await;
     // Registered on the permissive test server: 127.0.0.1 as an IP literal.
     let subscription = app.register_push(&token, &receiver).await;
     let strict = spawn_second_dispatcher_with(&app, |settings| {
@@ -136,7 +103,7 @@ async fn an_internal_address_is_refused_at_send_and_never_retried() {
 async fn a_name_that_resolves_to_loopback_is_refused_unless_allowed() {
     let app = spawn_app_with(|settings| settings.push.dispatcher = false).await;
     let receiver = PushReceiver::start().await;
-    let (person, token) = participant(&app).await;
+    let (_, person, token) = participant(&app).await;
     let subscription = receiver.subscribe_at_host("push.localhost");
     app.graphql(
         Some(&token),
