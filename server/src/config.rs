@@ -273,7 +273,7 @@ impl Default for Limits {
             max_complexity: 1000,
             max_batch: 10,
             redeem_attempts_per_minute: 10,
-            subscription_backlog: tomoni_schema::api::events::DEFAULT_BACKLOG,
+            subscription_backlog: tomoni_schema::events::DEFAULT_BACKLOG,
         }
     }
 }

@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use super::context::{ApiState, client_ip, state, viewer};
 use super::error::{ApiError, ApiResult};
-use super::events::DomainEvent;
 use super::inputs::*;
 use super::lookup::{editable_person, managed_person, visible_device};
 use super::types::{Device, Organisation, PairingCode, Person};
@@ -18,6 +17,7 @@ use crate::domain::contact;
 use crate::domain::credentials::{AccessToken, PairingCode as Code, PairingCodeError};
 use crate::domain::people::{DEFAULT_TIME_ZONE, Locale, Role};
 use crate::domain::text::{self, InvalidText};
+use crate::events::DomainEvent;
 use crate::store;
 use crate::store::audit::AuditEntry;
 

@@ -15,7 +15,6 @@ use uuid::Uuid;
 
 use super::context::{ApiState, loaders, state, viewer};
 use super::error::{ApiError, ApiResult, reasons};
-use super::events::DomainEvent;
 use super::inputs::parse_id;
 use super::mutation::{audit, valid};
 use super::pagination::{connection, page_of, page_request};
@@ -33,6 +32,7 @@ use crate::domain::outings::{
 };
 use crate::domain::people::Role as DomainRole;
 use crate::domain::text;
+use crate::events::DomainEvent;
 use crate::notify;
 use crate::safety;
 use crate::store;

@@ -14,7 +14,6 @@ use uuid::Uuid;
 
 use super::context::{loaders, state, viewer};
 use super::error::{ApiError, ApiResult, reasons};
-use super::events::DomainEvent;
 use super::inputs::parse_id;
 use super::mutation::{audit, valid};
 use super::pagination::{encode_cursor, page_request};
@@ -26,6 +25,7 @@ use crate::domain::matching::{
 use crate::domain::people::Role as DomainRole;
 use crate::domain::text;
 use crate::domain::training::{self as rules, Capabilities};
+use crate::events::DomainEvent;
 use crate::notify::{self, Recipient};
 use crate::store;
 use crate::store::entities::{
