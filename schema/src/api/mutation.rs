@@ -24,8 +24,6 @@ use crate::store::audit::AuditEntry;
 const DISPLAY_NAME_MAX: usize = 100;
 const ORGANISATION_NAME_MAX: usize = 200;
 const DEVICE_LABEL_MAX: usize = 100;
-const TAGS_MAX: usize = 30;
-const TAG_CHARS_MAX: usize = 60;
 
 /// People, profiles, pairing and devices.
 #[derive(Default)]
@@ -448,7 +446,12 @@ fn valid_time_zone(field: &'static str, value: Option<&str>) -> ApiResult<Option
 
 fn valid_tags(field: &'static str, values: Option<&[String]>) -> ApiResult<Option<Vec<String>>> {
     values
-        .map(|values| valid(field, text::tag_list(values, TAGS_MAX, TAG_CHARS_MAX)))
+        .map(|values| {
+            valid(
+                field,
+                text::tag_list(values, text::TAGS_MAX, text::TAG_CHARS_MAX),
+            )
+        })
         .transpose()
 }
 
