@@ -8,10 +8,9 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::common::{audit, parse_id, valid};
 use super::context::{loaders, state, viewer};
 use super::error::{ApiError, ApiResult, reasons};
-use super::inputs::parse_id;
-use super::mutation::{audit, valid};
 use super::pagination::{connection, page_request};
 use super::types::Person;
 use crate::domain::access::MatchStanding;

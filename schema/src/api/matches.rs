@@ -9,14 +9,11 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::common::{audit, ensure_coordinator, member_in, parse_id, supporter_in, valid};
 use super::context::{loaders, state, viewer};
 use super::error::{ApiError, ApiResult, reasons};
-use super::inputs::parse_id;
-use super::mutation::{audit, valid};
 use super::pagination::{connection, page_request};
-use super::training::{
-    capabilities_in, capacity_of, ensure_coordinator, member_in, supporter_in, training_incomplete,
-};
+use super::training::{capabilities_in, capacity_of, training_incomplete};
 use super::types::Person;
 use crate::domain::access::{Relationship, Viewer};
 use crate::domain::matching::{

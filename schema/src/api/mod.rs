@@ -1,6 +1,7 @@
 //! The GraphQL API: types, roots, loaders, authorization checks and error codes; `build_schema()`
 //! puts them together and `sdl()` prints the contract the mobile app is built against.
 
+mod common;
 mod concerns;
 pub mod context;
 pub mod error;

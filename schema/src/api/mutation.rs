@@ -2,21 +2,18 @@
 //! writes its change and the audit entry in one transaction: a refused request changes nothing.
 
 use async_graphql::{Context, MaybeUndefined, Object};
-use chrono::{DateTime, Utc};
-use sea_orm::DatabaseTransaction;
 use serde_json::json;
-use uuid::Uuid;
 
+use super::common::{audit, parse_id, valid};
 use super::context::{ApiState, client_ip, state, viewer};
 use super::error::{ApiError, ApiResult};
 use super::inputs::*;
 use super::lookup::{editable_person, managed_person, visible_device};
 use super::types::{Device, Organisation, PairingCode, Person};
-use crate::domain::access::Viewer;
 use crate::domain::contact;
 use crate::domain::credentials::{AccessToken, PairingCode as Code, PairingCodeError};
 use crate::domain::people::{DEFAULT_TIME_ZONE, Locale, Role};
-use crate::domain::text::{self, InvalidText};
+use crate::domain::text::{self};
 use crate::events::DomainEvent;
 use crate::store;
 use crate::store::audit::AuditEntry;
@@ -434,10 +431,6 @@ impl PeopleMutation {
     }
 }
 
-pub(crate) fn valid<T>(field: &'static str, result: Result<T, InvalidText>) -> ApiResult<T> {
-    result.map_err(|InvalidText(reason)| ApiError::bad_input(field, reason))
-}
-
 fn valid_time_zone(field: &'static str, value: Option<&str>) -> ApiResult<Option<String>> {
     value
         .map(|zone| valid(field, text::time_zone(zone)).map(|tz| tz.name().to_owned()))
@@ -462,29 +455,4 @@ fn check_redeem_rate(state: &ApiState, ip: Option<std::net::IpAddr>) -> ApiResul
         .map_err(|wait| ApiError::RateLimited {
             retry_after_seconds: wait.as_secs().max(1),
         })
-}
-
-pub(crate) async fn audit(
-    txn: &DatabaseTransaction,
-    viewer: &Viewer,
-    action: &str,
-    subject_kind: &str,
-    subject_id: Uuid,
-    now: DateTime<Utc>,
-    detail: Option<serde_json::Value>,
-) -> ApiResult<()> {
-    store::audit::record(
-        txn,
-        AuditEntry {
-            organisation_id: viewer.organisation_id,
-            actor_id: Some(viewer.person_id),
-            action,
-            subject_kind,
-            subject_id: Some(subject_id),
-            detail,
-        },
-        now,
-    )
-    .await?;
-    Ok(())
 }

@@ -8,22 +8,23 @@ use std::collections::HashMap;
 
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
+use chrono::{DateTime, Duration, NaiveTime, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::common::{
+    audit, bounded_instant, bounded_window, ensure_coordinator, ensure_list_len, member_in,
+    parse_id, supporter_in, valid,
+};
 use super::context::{ApiState, loaders, state, viewer};
 use super::error::{ApiError, ApiResult, reasons};
-use super::inputs::{bounded_instant, bounded_window, ensure_list_len, parse_id};
-use super::mutation::{audit, valid};
 use super::pagination::{connection, page_of, page_request};
-use super::training::{
-    capabilities_in, ensure_coordinator, member_in, supporter_in, today_in, training_incomplete,
-    zone_of,
-};
+use super::training::{capabilities_in, training_incomplete};
 use crate::domain::access::{MatchRefusal, PairStep, Viewer, match_allows};
+use crate::domain::clock::week_of;
 use crate::domain::clock::{self, at_local, day_bounds};
+use crate::domain::clock::{today_in, zone_of};
 use crate::domain::matching::Cap;
 use crate::domain::outings::{
     self as rules, AlertReason as DomainAlertReason, AlertStatus as DomainAlertStatus,
@@ -673,14 +674,6 @@ fn step(
     }
     rules::transition(status, action)
         .map_err(|refused| invalid_transition(refused.from, refused.action))
-}
-
-/// The week (Monday to Monday, in the organisation's zone) an instant falls in.
-pub(crate) fn week_of(at: DateTime<Utc>, zone: chrono_tz::Tz) -> (DateTime<Utc>, DateTime<Utc>) {
-    let local = at.with_timezone(&zone).date_naive();
-    let monday = local - chrono::Days::new(u64::from(local.weekday().num_days_from_monday()));
-    let start = at_local(monday, NaiveTime::MIN, zone).unwrap_or(at);
-    (start, start + Duration::days(7))
 }
 
 /// The supporter may lead (or join as a trainee), is not on a break, and the outing fits their

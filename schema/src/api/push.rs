@@ -7,11 +7,10 @@ use chrono::{DateTime, NaiveTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::common::{audit, parse_id, valid};
 use super::context::{state, viewer};
 use super::error::{ApiError, ApiResult};
-use super::inputs::parse_id;
 use super::lookup::editable_person;
-use super::mutation::{audit, valid};
 use super::pagination::{connection, page_request};
 use super::types::{Locale, Person};
 use crate::domain::credentials::sha256_hex;

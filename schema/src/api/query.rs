@@ -3,9 +3,9 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, Object};
 
+use super::common::parse_id;
 use super::context::{loaders, state, viewer};
 use super::error::{ApiError, ApiResult};
-use super::inputs::parse_id;
 use super::lookup::visible_person;
 use super::pagination::{connection, page_request};
 use super::types::{Organisation, Person, Role};

@@ -7,11 +7,11 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::common::{
+    audit, bounded_instant, ensure_coordinator, ensure_list_len, member_in, parse_id, valid,
+};
 use super::context::{loaders, state, viewer};
 use super::error::{ApiError, ApiResult};
-use super::inputs::{bounded_instant, ensure_list_len, parse_id};
-use super::mutation::{audit, valid};
-use super::training::{ensure_coordinator, member_in};
 use super::types::Person;
 use crate::domain::people::Role as DomainRole;
 use crate::domain::rota::{

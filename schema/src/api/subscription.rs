@@ -7,9 +7,9 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
+use super::common::parse_id;
 use super::context::{ApiState, state, viewer};
 use super::error::{ApiError, ApiResult};
-use super::inputs::parse_id;
 use super::lookup::visible_person;
 use super::outings::{self, Alert, OutingEvent};
 use super::types::{Device, DeviceEvent, DeviceEventKind};
@@ -103,7 +103,7 @@ impl SubscriptionRoot {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<impl Stream<Item = ApiResult<Alert>> + use<>> {
         let viewer = viewer(ctx)?;
-        super::training::ensure_coordinator(&viewer, "only coordinators follow alerts")?;
+        super::common::ensure_coordinator(&viewer, "only coordinators follow alerts")?;
         let state = state(ctx)?;
         ensure_device_active(&state.db, &viewer).await?;
         let db = state.db.clone();

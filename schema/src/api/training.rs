@@ -7,18 +7,18 @@ use std::collections::{HashMap, HashSet};
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Tz;
 use sea_orm::ConnectionTrait;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::common::{audit, bounded_date, ensure_list_len, parse_id, valid};
+use super::common::{ensure_coordinator, supporter_in};
 use super::context::{loaders, state, viewer};
 use super::error::{ApiError, ApiResult, reasons};
-use super::inputs::{bounded_date, ensure_list_len, parse_id};
-use super::mutation::{audit, valid};
 use super::pagination::{encode_cursor, page_request};
 use super::types::Person;
 use crate::domain::access::Viewer;
+use crate::domain::clock::{today_in, zone_of};
 use crate::domain::matching::{
     self as matching_rules, LimitState as DomainLimitState, ProgramSettings,
 };
@@ -218,11 +218,6 @@ impl From<ProgramSettings> for ProgramSettingsObject {
             weekly_hours_cap: settings.weekly_hours_cap,
         }
     }
-}
-
-/// The organisation's date today, in its own time zone.
-pub(crate) fn today_in(time_zone: &str, now: DateTime<Utc>) -> NaiveDate {
-    now.with_timezone(&zone_of(time_zone)).date_naive()
 }
 
 /// The supporter's capabilities read inside a transaction (for the rules of a mutation).
@@ -715,14 +710,6 @@ where
     Ok(connection)
 }
 
-pub(crate) fn ensure_coordinator(viewer: &Viewer, reason: &'static str) -> ApiResult<()> {
-    if viewer.is_coordinator() {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden { reason })
-    }
-}
-
 #[derive(Default)]
 pub struct TrainingQuery;
 
@@ -810,7 +797,8 @@ impl TrainingQuery {
         let organisation = store::organisations::find(&state.db, viewer.organisation_id)
             .await?
             .ok_or_else(|| ApiError::internal("organisation vanished"))?;
-        let (week_start, week_end) = super::outings::week_of(now, zone_of(&organisation.time_zone));
+        let (week_start, week_end) =
+            crate::domain::clock::week_of(now, zone_of(&organisation.time_zone));
         let week = store::outings::supporter_totals_between(
             &state.db,
             viewer.organisation_id,
@@ -1550,38 +1538,6 @@ async fn curriculum_now(db: &impl ConnectionTrait, organisation_id: Uuid) -> Api
         .unwrap_or_default())
 }
 
-/// A person of the viewer's organisation in `role` (NOT_FOUND for anyone of another organisation,
-/// BAD_USER_INPUT naming `field` for a person in another role).
-pub(crate) async fn member_in(
-    db: &impl ConnectionTrait,
-    viewer: &Viewer,
-    id: Uuid,
-    role: DomainRole,
-    field: &'static str,
-) -> ApiResult<people::Model> {
-    let person = store::people::find(db, id)
-        .await?
-        .filter(|person| person.organisation_id == viewer.organisation_id)
-        .ok_or(ApiError::NotFound)?;
-    if person.role != role.as_str() {
-        return Err(ApiError::bad_input(
-            field,
-            format!("is not a {}", role.as_str()),
-        ));
-    }
-    Ok(person)
-}
-
-/// A supporter of the viewer's organisation.
-pub(crate) async fn supporter_in(
-    db: &impl ConnectionTrait,
-    viewer: &Viewer,
-    id: Uuid,
-    field: &'static str,
-) -> ApiResult<people::Model> {
-    member_in(db, viewer, id, DomainRole::Supporter, field).await
-}
-
 async fn is_trainer(db: &impl ConnectionTrait, person_id: Uuid) -> ApiResult<bool> {
     Ok(store::profiles::supporter_profiles_of(db, &[person_id])
         .await?
@@ -1640,9 +1596,4 @@ pub(crate) fn recipient(person: &people::Model) -> Recipient {
         person_id: person.id,
         organisation_id: person.organisation_id,
     }
-}
-
-/// The organisation's zone (stored names are checked when set; Tokyo if one ever fails to parse).
-pub(crate) fn zone_of(time_zone: &str) -> Tz {
-    time_zone.parse().unwrap_or(chrono_tz::Asia::Tokyo)
 }

@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Offset as _, Utc};
+use chrono::{DateTime, Datelike as _, Duration, NaiveDate, NaiveTime, Offset as _, Utc};
 
 /// The first day a request may name. Chrono represents years from -262143 to 262143, and date
 /// arithmetic near those ends panics; the program has nothing to record before 1990.
@@ -168,6 +168,24 @@ impl Clock for ManualClock {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// The organisation's zone (stored names are checked when set; Tokyo if one ever fails to parse).
+pub fn zone_of(time_zone: &str) -> chrono_tz::Tz {
+    time_zone.parse().unwrap_or(chrono_tz::Asia::Tokyo)
+}
+
+/// The organisation's date today, in its own time zone.
+pub fn today_in(time_zone: &str, now: DateTime<Utc>) -> NaiveDate {
+    now.with_timezone(&zone_of(time_zone)).date_naive()
+}
+
+/// The week (Monday to Monday, in the organisation's zone) an instant falls in.
+pub fn week_of(at: DateTime<Utc>, zone: chrono_tz::Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+    let local = at.with_timezone(&zone).date_naive();
+    let monday = local - chrono::Days::new(u64::from(local.weekday().num_days_from_monday()));
+    let start = at_local(monday, NaiveTime::MIN, zone).unwrap_or(at);
+    (start, start + Duration::days(7))
 }
 
 #[cfg(test)]
@@ -372,5 +390,23 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_week_runs_monday_to_monday_in_the_organisations_zone() {
+        let tokyo = zone_of("Asia/Tokyo");
+        // Sunday 2026-12-06 23:30 in Tokyo is still the week that began on Monday 2026-11-30.
+        let sunday_night = DateTime::parse_from_rfc3339("2026-12-06T23:30:00+09:00")
+            .unwrap()
+            .with_timezone(&Utc);
+        let (start, end) = week_of(sunday_night, tokyo);
+        assert_eq!(start.to_rfc3339(), "2026-11-29T15:00:00+00:00");
+        assert_eq!(end - start, Duration::days(7));
+        // Half an hour later it is Monday there: the next week.
+        let (next, _) = week_of(sunday_night + Duration::minutes(30), tokyo);
+        assert_eq!(next, end);
+        assert_eq!(today_in("Asia/Tokyo", sunday_night).to_string(), "2026-12-06");
+        // A zone that does not parse falls back to Tokyo rather than failing a request.
+        assert_eq!(zone_of("Not/AZone"), tokyo);
     }
 }
