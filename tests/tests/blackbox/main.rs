@@ -23,6 +23,7 @@ mod outings;
 mod pairing;
 mod people;
 mod push;
+mod query_limits;
 mod reminders;
 mod rota;
 mod safety_net;
