@@ -5,6 +5,7 @@ pub mod context;
 pub mod error;
 pub mod events;
 mod inputs;
+pub mod introspection;
 mod loaders;
 mod lookup;
 mod matches;
@@ -14,6 +15,7 @@ mod pagination;
 mod parse_cache;
 mod push;
 mod query;
+pub mod query_limits;
 mod rota;
 mod subscription;
 mod training;
@@ -63,10 +65,14 @@ pub type TomoniSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 /// Limits and lifetimes the API enforces. The server fills this from its settings.
 #[derive(Clone, Debug)]
 pub struct ApiConfig {
-    /// Deepest selection nesting a query may have. GraphiQL's introspection query needs about 15.
+    /// Deepest selection nesting a query may have (the app's operations nest at most 5).
     pub max_depth: usize,
     /// Largest complexity (roughly: fields to resolve, lists counted by page size) of a query.
     pub max_complexity: usize,
+    /// Most aliases one request may use, counted as its fragments expand.
+    pub max_aliases: usize,
+    /// Most fields one request may select, counted as its fragments expand.
+    pub max_fields: usize,
     /// How long a pairing code works after it is issued.
     pub pairing_code_lifetime: Duration,
     /// Pairing-code redemption attempts allowed per client address per minute.
@@ -82,8 +88,10 @@ pub struct ApiConfig {
 impl Default for ApiConfig {
     fn default() -> Self {
         Self {
-            max_depth: 16,
+            max_depth: 10,
             max_complexity: 1000,
+            max_aliases: query_limits::DEFAULT_MAX_ALIASES,
+            max_fields: query_limits::DEFAULT_MAX_FIELDS,
             pairing_code_lifetime: Duration::minutes(15),
             redeem_attempts_per_minute: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
             endpoint_policy: EndpointPolicy::default(),
@@ -120,7 +128,10 @@ pub fn build_schema(deps: ApiDeps) -> TomoniSchema {
     .limit_complexity(config.max_complexity)
     .extension(error::ErrorCodes)
     .extension(context::SocketDeviceCheck)
-    .extension(parse_cache::ParseCache::default())
+    .extension(parse_cache::ParseCache::new(query_limits::DocumentLimits {
+        max_aliases: config.max_aliases,
+        max_fields: config.max_fields,
+    }))
     .data(ApiState {
         db,
         clock,

@@ -28,6 +28,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     pub metrics: Arc<PushMetrics>,
     pub health: Arc<WorkerHealth>,
+    /// The schema as an introspection result, computed at start, for the playground.
+    pub playground_schema: axum::body::Bytes,
 }
 
 /// Every route Tomoni serves.
@@ -37,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(playground::page))
         .route("/playground", get(playground::page))
         .route("/playground/assets/{file}", get(playground::asset))
+        .route("/playground/schema.json", get(playground::schema))
         .route(
             "/graphql",
             get(graphql::get_query)

@@ -11,7 +11,11 @@ use crate::websocket::{acknowledged, operation_over};
 /// Checks the refusal's code and `extensions.limit`, and that nothing was written.
 async fn refused(app: &TestApp, before: &[u64], answer: &Answer, limit: Option<&str>, what: &str) {
     assert_eq!(answer.status.as_u16(), 200, "{what}: {answer:?}");
-    assert_eq!(answer.error_code(), Some("BAD_USER_INPUT"), "{what}: {answer:?}");
+    assert_eq!(
+        answer.error_code(),
+        Some("BAD_USER_INPUT"),
+        "{what}: {answer:?}"
+    );
     assert!(answer.body["data"].is_null(), "{what}: {answer:?}");
     if let Some(limit) = limit {
         assert_eq!(
@@ -19,7 +23,11 @@ async fn refused(app: &TestApp, before: &[u64], answer: &Answer, limit: Option<&
             "{what}: {answer:?}"
         );
     }
-    assert_eq!(app.snapshot().await, before, "{what}: something was written");
+    assert_eq!(
+        app.snapshot().await,
+        before,
+        "{what}: something was written"
+    );
 }
 
 fn aliases(count: usize, field: &str) -> String {
@@ -33,9 +41,11 @@ fn fan_out(levels: usize, spreads: usize) -> String {
     let mut query = String::from("query FanOut { ...F0 }");
     for level in 0..levels {
         let next = vec![format!("...F{}", level + 1); spreads].join(" ");
-        query.push_str(&format!(" fragment F{level} on Query {{ {next} }}"));
+        query.push_str(&format!(" fragment F{level} on QueryRoot {{ {next} }}"));
     }
-    query.push_str(&format!(" fragment F{levels} on Query {{ __typename }}"));
+    query.push_str(&format!(
+        " fragment F{levels} on QueryRoot {{ __typename }}"
+    ));
     query
 }
 
@@ -68,11 +78,15 @@ async fn five_hundred_aliases_and_too_many_fields_are_refused_with_their_limit()
     let answer = app
         .graphql(Some(&coordinator), &aliases(50, "__typename"), json!({}))
         .await;
-    assert_eq!(answer.data()["a49"], "Query");
+    assert_eq!(answer.data()["a49"], "QueryRoot");
 
     let ids = vec!["id"; 600].join(" ");
     let answer = app
-        .graphql(Some(&coordinator), &format!("{{ viewer {{ {ids} }} }}"), json!({}))
+        .graphql(
+            Some(&coordinator),
+            &format!("{{ viewer {{ {ids} }} }}"),
+            json!({}),
+        )
         .await;
     refused(&app, &before, &answer, Some("FIELDS"), "601 fields").await;
 
@@ -89,7 +103,14 @@ async fn five_hundred_aliases_and_too_many_fields_are_refused_with_their_limit()
             json!({}),
         )
         .await;
-    refused(&app, &before, &answer, Some("ALIASES"), "60 aliased mutations").await;
+    refused(
+        &app,
+        &before,
+        &answer,
+        Some("ALIASES"),
+        "60 aliased mutations",
+    )
+    .await;
 }
 
 /// On main these documents keep a core busy for minutes before any answer (async-graphql expands
@@ -106,10 +127,17 @@ async fn fragment_fan_out_and_fragment_cycles_are_refused_without_expanding_them
     refused(&app, &before, &answer, Some("FIELDS"), "fragment fan-out").await;
 
     let cycle = "query Cycle { ...A } \
-                 fragment A on Query { __typename ...B ...B ...B ...B } \
-                 fragment B on Query { ...A ...A ...A ...A }";
+                 fragment A on QueryRoot { __typename ...B ...B ...B ...B } \
+                 fragment B on QueryRoot { ...A ...A ...A ...A }";
     let answer = app.graphql(Some(&coordinator), cycle, json!({})).await;
-    refused(&app, &before, &answer, None, "a fragment cycle that fans out").await;
+    refused(
+        &app,
+        &before,
+        &answer,
+        None,
+        "a fragment cycle that fans out",
+    )
+    .await;
     assert!(
         answer.body["errors"][0]["message"]
             .as_str()
@@ -120,11 +148,21 @@ async fn fragment_fan_out_and_fragment_cycles_are_refused_without_expanding_them
     // A long chain of fragments is refused at the nesting limit, whatever its length.
     let mut chain = String::from("query Chain { ...C0 }");
     for level in 0..2000 {
-        chain.push_str(&format!(" fragment C{level} on Query {{ ...C{} }}", level + 1));
+        chain.push_str(&format!(
+            " fragment C{level} on QueryRoot {{ ...C{} }}",
+            level + 1
+        ));
     }
-    chain.push_str(" fragment C2000 on Query { __typename }");
+    chain.push_str(" fragment C2000 on QueryRoot { __typename }");
     let answer = app.graphql(Some(&coordinator), &chain, json!({})).await;
-    refused(&app, &before, &answer, Some("NESTING"), "a chain of 2000 fragments").await;
+    refused(
+        &app,
+        &before,
+        &answer,
+        Some("NESTING"),
+        "a chain of 2000 fragments",
+    )
+    .await;
 
     // A fragment spread a few times is fine.
     let answer = app
@@ -165,15 +203,16 @@ fn forbidden(answer: &Value, what: &str) {
 
 const SCHEMA: &str = "{ __schema { queryType { name } } }";
 const TYPE: &str = r#"{ __type(name: "Person") { name fields { name } } }"#;
-const HIDDEN: &str =
-    "query Hidden { viewer { id } ...Q } fragment Q on Query { ... on Query { __schema { description } } }";
+const HIDDEN: &str = "query Hidden { viewer { id } ...Q } fragment Q on QueryRoot { ... on QueryRoot { __schema { description } } }";
 
 #[tokio::test]
 async fn only_coordinators_introspect_over_http_and_everyone_gets_typename() {
     let app = spawn_app().await;
     let (_, coordinator) = app.organisation_with_coordinator("Hospital").await;
     let supporter = app.create_person(&coordinator, "SUPPORTER", "Ken").await;
-    let participant = app.create_person(&coordinator, "PARTICIPANT", "Haruka").await;
+    let participant = app
+        .create_person(&coordinator, "PARTICIPANT", "Haruka")
+        .await;
     let (supporter, _) = app.pair(&coordinator, &supporter).await;
     let (participant, _) = app.pair(&coordinator, &participant).await;
 
@@ -188,7 +227,7 @@ async fn only_coordinators_introspect_over_http_and_everyone_gets_typename() {
             forbidden(&answer.body, &format!("{who}: {query}"));
         }
         let answer = app.graphql(token, "{ __typename }", json!({})).await;
-        assert_eq!(answer.data()["__typename"], "Query", "{who}");
+        assert_eq!(answer.data()["__typename"], "QueryRoot", "{who}");
     }
     let answer = app
         .graphql(
@@ -200,7 +239,7 @@ async fn only_coordinators_introspect_over_http_and_everyone_gets_typename() {
     assert_eq!(answer.data()["viewer"]["__typename"], "Person");
 
     let answer = app.graphql(Some(&coordinator), SCHEMA, json!({})).await;
-    assert_eq!(answer.data()["__schema"]["queryType"]["name"], "Query");
+    assert_eq!(answer.data()["__schema"]["queryType"]["name"], "QueryRoot");
     let answer = app.graphql(Some(&coordinator), TYPE, json!({})).await;
     assert_eq!(answer.data()["__type"]["name"], "Person");
     let answer = app.graphql(Some(&coordinator), HIDDEN, json!({})).await;
@@ -220,7 +259,10 @@ async fn only_coordinators_introspect_over_a_websocket() {
         let answer = operation_over(&mut socket, protocol, "2", TYPE).await;
         forbidden(&answer, &format!("{protocol}: a supporter's __type"));
         let answer = operation_over(&mut socket, protocol, "3", "{ __typename }").await;
-        assert_eq!(answer["data"]["__typename"], "Query", "{protocol}: {answer}");
+        assert_eq!(
+            answer["data"]["__typename"], "QueryRoot",
+            "{protocol}: {answer}"
+        );
         let answer = operation_over(&mut socket, protocol, "4", &aliases(500, "__typename")).await;
         assert_eq!(
             answer["errors"][0]["extensions"]["limit"], "ALIASES",
@@ -230,7 +272,7 @@ async fn only_coordinators_introspect_over_a_websocket() {
         let mut socket = acknowledged(app.address, protocol, &coordinator).await;
         let answer = operation_over(&mut socket, protocol, "1", SCHEMA).await;
         assert_eq!(
-            answer["data"]["__schema"]["queryType"]["name"], "Query",
+            answer["data"]["__schema"]["queryType"]["name"], "QueryRoot",
             "{protocol}: {answer}"
         );
     }
@@ -254,16 +296,16 @@ async fn the_playground_gets_the_schema_from_the_server_without_introspecting() 
     );
     let result: Value = response.json().await.unwrap();
     let schema = &result["__schema"];
-    assert_eq!(schema["queryType"]["name"], "Query");
-    assert_eq!(schema["mutationType"]["name"], "Mutation");
-    assert_eq!(schema["subscriptionType"]["name"], "Subscription");
+    assert_eq!(schema["queryType"]["name"], "QueryRoot");
+    assert_eq!(schema["mutationType"]["name"], "MutationRoot");
+    assert_eq!(schema["subscriptionType"]["name"], "SubscriptionRoot");
     let names: Vec<&str> = schema["types"]
         .as_array()
         .unwrap()
         .iter()
         .filter_map(|ty| ty["name"].as_str())
         .collect();
-    for name in ["Query", "Mutation", "Person", "Outing", "DateTime"] {
+    for name in ["QueryRoot", "MutationRoot", "Person", "Outing", "DateTime"] {
         assert!(names.contains(&name), "{name} in {names:?}");
     }
 }
