@@ -19,6 +19,7 @@ mod m20261202_000011_health_indexes;
 mod m20261202_000012_alert_ladder;
 mod m20261202_000013_duty_rota;
 mod m20261202_000014_coordinator_email;
+mod m20261202_000015_concerns_and_plan_reads;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000012_alert_ladder::Migration),
             Box::new(m20261202_000013_duty_rota::Migration),
             Box::new(m20261202_000014_coordinator_email::Migration),
+            Box::new(m20261202_000015_concerns_and_plan_reads::Migration),
         ]
     }
 }

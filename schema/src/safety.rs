@@ -141,6 +141,16 @@ pub fn apply_watch(outing: &mut outings::Model, watch: Option<Watch>) {
     }
 }
 
+/// The coordinators on duty at `now` (by the rota or by hand), or every coordinator of the
+/// organisation when nobody is: whoever must hear of something now.
+pub(crate) async fn coordinators_on_duty(
+    db: &impl ConnectionTrait,
+    organisation_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<Uuid>, DbErr> {
+    recipients(db, organisation_id, AlertTier::OnDuty, now).await
+}
+
 /// Who an alert at `tier` reaches: the coordinators on duty at `now` (by the rota or by hand; all
 /// coordinators when nobody is), or every coordinator of the organisation.
 async fn recipients(

@@ -12,7 +12,6 @@ use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tomoni_schema::api::{self, ApiConfig, ApiDeps, EventBus, TomoniSchema};
 use tomoni_schema::domain::clock::{Clock, SharedClock};
-use tomoni_schema::domain::push::EndpointPolicy;
 use tomoni_schema::store;
 
 use crate::config::Settings;
@@ -94,6 +93,7 @@ impl Application {
         let push = Arc::new(PushClient::new(
             vapid,
             Duration::from_secs(settings.push.request_timeout_seconds),
+            settings.push.endpoint_policy(),
         )?);
         let metrics = Arc::new(PushMetrics::default());
         let dispatcher = Arc::new(Dispatcher::new(
@@ -131,6 +131,7 @@ impl Application {
             limits: Arc::new(settings.limits.clone()),
             metrics,
             health: health.clone(),
+            trusted_proxies: Arc::new(settings.trusted_proxies()?),
         });
         let listener = TcpListener::bind(settings.listen).await.with_context(|| {
             format!(
@@ -388,11 +389,7 @@ pub fn build_schema(
         clock,
         events,
         config: ApiConfig {
-            endpoint_policy: EndpointPolicy {
-                allowed_hosts: settings.push.allowed_hosts.clone(),
-                allow_private_addresses: settings.push.allow_private_addresses,
-                allow_http: settings.push.allow_http,
-            },
+            endpoint_policy: settings.push.endpoint_policy(),
             vapid_public_key: vapid_public_key.to_owned(),
             max_depth: settings.limits.max_depth,
             max_complexity: settings.limits.max_complexity,

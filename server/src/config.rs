@@ -33,6 +33,9 @@ pub struct Settings {
     pub pairing_code_minutes: u32,
     /// Seconds the server waits for open requests after SIGTERM or Ctrl-C.
     pub shutdown_grace_seconds: u64,
+    /// Reverse proxies (addresses or networks, `10.0.0.0/8`) whose `X-Forwarded-For` names the
+    /// client. Empty: the header is ignored and the peer is the client.
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -57,6 +60,10 @@ pub struct PushSettings {
     pub vapid_public_key: Option<String>,
     /// Push services the server sends to (exact host or `*.domain`).
     pub allowed_hosts: Vec<String>,
+    /// Ports push endpoints may use (checked at registration and at every send).
+    pub allowed_ports: Vec<u16>,
+    /// Accept endpoints on any port. For tests only (a local receiver's port is the system's pick).
+    pub allow_any_port: bool,
     /// Accept subscriptions on private, loopback or link-local addresses. For tests only.
     pub allow_private_addresses: bool,
     /// Accept plain-http subscriptions. For tests only.
@@ -87,6 +94,8 @@ impl Default for PushSettings {
             vapid_private_key: None,
             vapid_public_key: None,
             allowed_hosts: policy.allowed_hosts,
+            allowed_ports: policy.allowed_ports,
+            allow_any_port: false,
             allow_private_addresses: false,
             allow_http: false,
             dispatcher: true,
@@ -96,6 +105,19 @@ impl Default for PushSettings {
             batch_size: 256,
             poll_interval_ms: 250,
             lease_seconds: 60,
+        }
+    }
+}
+
+impl PushSettings {
+    /// Where pushes may go: one policy for registration (the API) and sending (the dispatcher).
+    pub fn endpoint_policy(&self) -> tomoni_schema::domain::push::EndpointPolicy {
+        tomoni_schema::domain::push::EndpointPolicy {
+            allowed_hosts: self.allowed_hosts.clone(),
+            allowed_ports: self.allowed_ports.clone(),
+            allow_any_port: self.allow_any_port,
+            allow_private_addresses: self.allow_private_addresses,
+            allow_http: self.allow_http,
         }
     }
 }
@@ -233,6 +255,7 @@ impl Default for Settings {
             email: EmailSettings::default(),
             pairing_code_minutes: 15,
             shutdown_grace_seconds: 10,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -429,6 +452,8 @@ impl Settings {
         if self.limits.max_batch == 0 {
             return Err(invalid("limits.max_batch", "must be at least 1"));
         }
+        self.trusted_proxies()
+            .map_err(|err| invalid("trusted_proxies", err.to_string()))?;
         if self.limits.redeem_attempts_per_minute == 0 {
             return Err(invalid(
                 "limits.redeem_attempts_per_minute",
@@ -448,6 +473,9 @@ impl Settings {
                 "push.vapid_private_key",
                 "set both push.vapid_private_key and push.vapid_public_key, or neither",
             ));
+        }
+        if self.push.allowed_ports.contains(&0) {
+            return Err(invalid("push.allowed_ports", "ports are 1 to 65535"));
         }
         if !(1..=120).contains(&self.push.request_timeout_seconds) {
             return Err(invalid(
@@ -483,6 +511,16 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// The reverse proxies whose `X-Forwarded-For` is believed (checked at start).
+    pub fn trusted_proxies(
+        &self,
+    ) -> Result<
+        tomoni_schema::domain::client_address::TrustedProxies,
+        tomoni_schema::domain::client_address::InvalidProxy,
+    > {
+        tomoni_schema::domain::client_address::TrustedProxies::parse(&self.trusted_proxies)
     }
 
     /// The database to use: the configured URL, or SQLite in the data directory.
@@ -565,6 +603,42 @@ mod tests {
             "{message}"
         );
         assert!(format!("{settings:?}").contains("email"));
+    }
+
+    #[test]
+    fn trusted_proxies_are_networks_or_addresses() {
+        let mut settings = Settings::default();
+        assert!(settings.trusted_proxies().unwrap().is_empty());
+        settings.trusted_proxies = vec!["10.0.0.0/8".into(), "::1".into()];
+        settings.validate().unwrap();
+        settings.trusted_proxies = vec!["10.0.0.0/8".into(), "proxy.internal".into()];
+        let message = settings.validate().unwrap_err().to_string();
+        assert!(message.contains("trusted_proxies"), "{message}");
+        assert!(message.contains("TOMONI_TRUSTED_PROXIES"), "{message}");
+        assert!(message.contains("proxy.internal"), "{message}");
+
+        let dir = std::env::temp_dir().join(format!("tomoni-config-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("tomoni.toml");
+        std::fs::write(
+            &file,
+            "trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n[push]\nallowed_ports = [443, 8443]\n",
+        )
+        .unwrap();
+        let settings = Settings::load(Some(&file), &Overrides::default()).unwrap();
+        assert_eq!(settings.trusted_proxies, ["10.0.0.0/8", "::1"]);
+        assert_eq!(settings.push.allowed_ports, [443, 8443]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn push_ports_are_checked() {
+        let mut settings = Settings::default();
+        assert_eq!(settings.push.allowed_ports, vec![443]);
+        assert!(!settings.push.endpoint_policy().allow_any_port);
+        settings.push.allowed_ports = vec![443, 0];
+        let message = settings.validate().unwrap_err().to_string();
+        assert!(message.contains("push.allowed_ports"), "{message}");
     }
 
     #[test]

@@ -179,9 +179,10 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         shutdown_grace_seconds: 1,
         ..Settings::default()
     };
-    // The local push receiver listens on loopback over plain HTTP.
+    // The local push receiver listens on loopback over plain HTTP, on a port the system picks.
     settings.push.allow_private_addresses = true;
     settings.push.allow_http = true;
+    settings.push.allow_any_port = true;
     configure(&mut settings);
     let clock = ManualClock::new(chrono::Utc::now());
     let application = Application::build(&settings, Arc::new(clock.clone()))
@@ -462,6 +463,17 @@ impl Drop for SecondInstance {
 
 /// Another dispatcher on the test app's database, as a second server would run one.
 pub async fn spawn_second_dispatcher(app: &TestApp) -> Arc<Dispatcher> {
+    spawn_second_dispatcher_with(app, |_| {}).await
+}
+
+/// Another dispatcher on the test app's database, with its settings changed by `configure` (a
+/// server whose push policy differs from the one subscriptions were registered under).
+pub async fn spawn_second_dispatcher_with(
+    app: &TestApp,
+    configure: impl FnOnce(&mut Settings),
+) -> Arc<Dispatcher> {
+    let mut settings = app.settings.clone();
+    configure(&mut settings);
     let db = Database::connect(app.settings.database_url())
         .await
         .expect("connect");
@@ -471,9 +483,12 @@ pub async fn spawn_second_dispatcher(app: &TestApp) -> Arc<Dispatcher> {
         &app.settings.push.vapid_subject,
     )
     .expect("the same VAPID key");
-    let push =
-        tomoni_server::push::PushClient::new(Arc::new(vapid), std::time::Duration::from_secs(5))
-            .expect("push client");
+    let push = tomoni_server::push::PushClient::new(
+        Arc::new(vapid),
+        std::time::Duration::from_secs(5),
+        settings.push.endpoint_policy(),
+    )
+    .expect("push client");
     Arc::new(Dispatcher::new(
         db,
         Arc::new(app.clock.clone()),

@@ -56,6 +56,8 @@ struct Subscription {
     auth: [u8; 16],
     mode: Mode,
     attempts: usize,
+    /// The origin its endpoint names (VAPID's `aud` must be exactly this).
+    origin: String,
 }
 
 #[derive(Default)]
@@ -129,6 +131,16 @@ impl PushReceiver {
 
     /// A new subscription, as a browser would create it.
     pub fn subscribe(&self) -> BrowserSubscription {
+        self.subscribe_with_origin(self.shared.origin.clone())
+    }
+
+    /// A new subscription whose endpoint names this receiver by `host` (a name that resolves to
+    /// loopback, such as `push.localhost`) instead of its address.
+    pub fn subscribe_at_host(&self, host: &str) -> BrowserSubscription {
+        self.subscribe_with_origin(format!("http://{host}:{}", self.address.port()))
+    }
+
+    fn subscribe_with_origin(&self, origin: String) -> BrowserSubscription {
         let rng = SystemRandom::new();
         let secret = loop {
             let mut bytes = [0u8; 32];
@@ -143,7 +155,7 @@ impl PushReceiver {
         let id = uuid::Uuid::now_v7().simple().to_string();
         let subscription = BrowserSubscription {
             id: id.clone(),
-            endpoint: format!("{}/push/{id}", self.shared.origin),
+            endpoint: format!("{origin}/push/{id}"),
             p256dh: URL_SAFE_NO_PAD.encode(&public),
             auth: URL_SAFE_NO_PAD.encode(auth),
         };
@@ -155,6 +167,7 @@ impl PushReceiver {
                 auth,
                 mode: Mode::Accept,
                 attempts: 0,
+                origin,
             },
         );
         subscription
@@ -232,7 +245,7 @@ async fn receive(
         let Some(subscription) = inner.subscriptions.get_mut(&id) else {
             return StatusCode::NOT_FOUND.into_response();
         };
-        let checked = check_and_decrypt(&shared.origin, &headers, &body, subscription, now);
+        let checked = check_and_decrypt(&subscription.origin, &headers, &body, subscription, now);
         match &checked {
             Err(violation) => inner.violations.push(violation.clone()),
             Ok(received) if matches!(mode, Mode::Accept | Mode::Slow { .. }) => {

@@ -4,7 +4,6 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use async_graphql::Context;
-use governor::DefaultKeyedRateLimiter;
 use sea_orm::{DatabaseConnection, DbErr};
 
 use super::ApiConfig;
@@ -22,7 +21,7 @@ pub(crate) struct ApiState {
     pub db: DatabaseConnection,
     pub clock: SharedClock,
     pub events: EventBus,
-    pub redeem_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    pub redeem_limiter: Arc<super::pairing_limit::PairingLimiter>,
     pub config: ApiConfig,
 }
 

@@ -58,6 +58,14 @@ pub mod reasons {
     pub const PREREQUISITES_NOT_MET: &str = "PREREQUISITES_NOT_MET";
     /// A check-in carried a location but the participant has not consented to location sharing.
     pub const LOCATION_NOT_CONSENTED: &str = "LOCATION_NOT_CONSENTED";
+    /// The support match between the outing's supporter and participant has ended: nothing new is
+    /// planned, approved, replanned or started for them.
+    pub const MATCH_ENDED: &str = "MATCH_ENDED";
+    /// The support match is paused: its outings wait and cannot start until it resumes.
+    pub const MATCH_PAUSED: &str = "MATCH_PAUSED";
+    /// Another person on the outing cannot take this step or time; what stands in their way is
+    /// told to them and to coordinators only.
+    pub const MEMBER_UNAVAILABLE: &str = "MEMBER_UNAVAILABLE";
 
     pub const ALL: &[&str] = &[
         INVALID_TRANSITION,
@@ -66,6 +74,9 @@ pub mod reasons {
         SUPPORTER_ON_BREAK,
         PREREQUISITES_NOT_MET,
         LOCATION_NOT_CONSENTED,
+        MATCH_ENDED,
+        MATCH_PAUSED,
+        MEMBER_UNAVAILABLE,
     ];
 }
 

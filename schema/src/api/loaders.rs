@@ -299,13 +299,21 @@ impl Loader<(Viewer, Uuid)> for CrisisPlanAccessLoader {
             let people = crate::store::people::find_many(&self.0, &participants).await?;
             let facts =
                 crate::store::access::crisis_plan_facts(&self.0, &viewer, &participants).await?;
+            let mut read_by_others = Vec::new();
             for row in people {
                 let target = crate::store::people::facts(&row)?;
                 let may = facts
                     .get(&row.id)
                     .is_some_and(|facts| viewer.may_read_crisis_plan(&target, facts, now));
                 answers.insert((viewer, row.id), may);
+                if may && row.id != viewer.person_id {
+                    read_by_others.push(row.id);
+                }
             }
+            // Asked only for plans that exist, so every granted key is a read: audited, so that
+            // the participant can see who read theirs (their own reads are not recorded).
+            crate::store::audit::record_crisis_plan_reads(&self.0, &viewer, &read_by_others, now)
+                .await?;
         }
         Ok(answers)
     }

@@ -914,6 +914,18 @@ async fn change(
     )
     .await?
     .ok_or_else(|| invalid_transition(status, action))?;
+    let called_off = if action == MatchAction::End {
+        super::outings::cancel_for_ended_match(
+            &txn,
+            &viewer,
+            changed.supporter_id,
+            changed.participant_id,
+            now,
+        )
+        .await?
+    } else {
+        Vec::new()
+    };
     let event = past_tense(action);
     audit(
         &txn,
@@ -935,6 +947,9 @@ async fn change(
     )
     .await?;
     txn.commit().await?;
+    for event in called_off {
+        state.events.publish(event);
+    }
     if pushed {
         state.events.publish(DomainEvent::NotificationsQueued);
     }

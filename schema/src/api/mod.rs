@@ -1,6 +1,7 @@
 //! The GraphQL API: types, roots, loaders, authorization checks and error codes; `build_schema()`
 //! puts them together and `sdl()` prints the contract the mobile app is built against.
 
+mod concerns;
 pub mod context;
 pub mod error;
 pub mod events;
@@ -12,6 +13,7 @@ mod matches;
 mod mutation;
 pub(crate) mod outings;
 mod pagination;
+mod pairing_limit;
 mod parse_cache;
 mod push;
 mod query;
@@ -27,7 +29,6 @@ use std::sync::Arc;
 
 use async_graphql::{Request, SDLExportOptions, Schema};
 use chrono::Duration;
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sea_orm::DatabaseConnection;
 
 use context::ApiState;
@@ -45,6 +46,7 @@ pub struct QueryRoot(
     matches::MatchQuery,
     outings::OutingQuery,
     rota::RotaQuery,
+    concerns::ConcernQuery,
 );
 
 /// Every mutation: merged from the areas of the API.
@@ -56,6 +58,7 @@ pub struct MutationRoot(
     matches::MatchMutation,
     outings::OutingMutation,
     rota::RotaMutation,
+    concerns::ConcernMutation,
 );
 use crate::domain::clock::SharedClock;
 use crate::domain::push::EndpointPolicy;
@@ -117,8 +120,8 @@ pub fn build_schema(deps: ApiDeps) -> TomoniSchema {
         events,
         config,
     } = deps;
-    let limiter: DefaultKeyedRateLimiter<IpAddr> =
-        RateLimiter::keyed(Quota::per_minute(config.redeem_attempts_per_minute));
+    let limiter =
+        pairing_limit::PairingLimiter::new(config.redeem_attempts_per_minute, clock.clone());
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
@@ -188,6 +191,17 @@ pub fn connection_data(
         data.insert(loaders::Loaders::without_cache(db, clock));
     }
     data
+}
+
+/// Pairing-code attempts refused by the rate limit since start, and the client keys it holds
+/// now (a bounded number), for `/metrics`.
+pub fn pairing_rate_limit_stats(schema: &TomoniSchema) -> (u64, usize) {
+    schema.data::<ApiState>().map_or((0, 0), |state| {
+        (
+            state.redeem_limiter.refused(),
+            state.redeem_limiter.tracked_clients(),
+        )
+    })
 }
 
 /// The schema's event bus, for the transport: a WebSocket watches it to close itself when its

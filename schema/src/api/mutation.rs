@@ -453,16 +453,12 @@ fn valid_tags(field: &'static str, values: Option<&[String]>) -> ApiResult<Optio
 }
 
 fn check_redeem_rate(state: &ApiState, ip: Option<std::net::IpAddr>) -> ApiResult<()> {
-    // Requests without an address (only possible in-process) share one bucket.
-    let key = ip.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-    state.redeem_limiter.check_key(&key).map_err(|not_until| {
-        let wait = not_until.wait_time_from(governor::clock::Clock::now(
-            &governor::clock::DefaultClock::default(),
-        ));
-        ApiError::RateLimited {
+    state
+        .redeem_limiter
+        .check(ip)
+        .map_err(|wait| ApiError::RateLimited {
             retry_after_seconds: wait.as_secs().max(1),
-        }
-    })
+        })
 }
 
 pub(crate) async fn audit(

@@ -23,7 +23,7 @@ use super::training::{
     capabilities_in, ensure_coordinator, member_in, supporter_in, today_in, training_incomplete,
     zone_of,
 };
-use crate::domain::access::Viewer;
+use crate::domain::access::{MatchRefusal, PairStep, Viewer, match_allows};
 use crate::domain::clock::{at_local, day_bounds};
 use crate::domain::matching::Cap;
 use crate::domain::outings::{
@@ -121,6 +121,9 @@ pub enum CancelReason {
     Weather,
     Rescheduled,
     Other,
+    /// The support match between the outing's supporter and participant ended (set by Tomoni
+    /// when a coordinator ends the match; not one a person picks).
+    MatchEnded,
 }
 
 impl CancelReason {
@@ -132,6 +135,7 @@ impl CancelReason {
             Self::Weather => "weather",
             Self::Rescheduled => "rescheduled",
             Self::Other => "other",
+            Self::MatchEnded => "match_ended",
         }
     }
 
@@ -142,6 +146,7 @@ impl CancelReason {
             Self::SupporterUnavailable,
             Self::Weather,
             Self::Rescheduled,
+            Self::MatchEnded,
         ]
         .into_iter()
         .find(|reason| reason.as_str() == value)
@@ -679,8 +684,57 @@ pub(crate) fn week_of(at: DateTime<Utc>, zone: chrono_tz::Tz) -> (DateTime<Utc>,
 }
 
 /// The supporter may lead (or join as a trainee), is not on a break, and the outing fits their
-/// weekly caps.
+/// weekly caps. What stands in their way is told to them and to coordinators; anyone else (the
+/// lead replanning an outing with a trainee, say) hears only MEMBER_UNAVAILABLE.
+#[allow(clippy::too_many_arguments)]
 async fn check_supporter(
+    txn: &DatabaseTransaction,
+    viewer: &Viewer,
+    supporter: &people::Model,
+    as_lead: bool,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    except: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    supporter_fits(txn, supporter, as_lead, start, end, except, now)
+        .await
+        .map_err(|refusal| told_to(viewer, supporter.id, refusal))
+}
+
+/// A refusal about `about` as `viewer` may hear it: whole, or (a domain refusal about somebody
+/// else, to a non-coordinator) as MEMBER_UNAVAILABLE with no detail.
+fn told_to(viewer: &Viewer, about: Uuid, refusal: ApiError) -> ApiError {
+    match refusal {
+        ApiError::Refused { .. } if !viewer.may_hear_why_refused(about) => ApiError::refused(
+            reasons::MEMBER_UNAVAILABLE,
+            "another person on the outing cannot take this; a coordinator can tell why",
+        ),
+        other => other,
+    }
+}
+
+/// The pair's support match allows the step (`domain::access::match_allows`).
+async fn ensure_match_allows(
+    db: &impl ConnectionTrait,
+    outing_lead: Uuid,
+    participant: Uuid,
+    step: PairStep,
+) -> ApiResult<()> {
+    let standing = store::access::match_standing(db, outing_lead, participant).await?;
+    match_allows(standing, step).map_err(|refusal| match refusal {
+        MatchRefusal::Ended => ApiError::refused(
+            reasons::MATCH_ENDED,
+            "the support match between the outing's supporter and participant has ended",
+        ),
+        MatchRefusal::Paused => ApiError::refused(
+            reasons::MATCH_PAUSED,
+            "the support match is paused: its outings start once it resumes",
+        ),
+    })
+}
+
+async fn supporter_fits(
     txn: &DatabaseTransaction,
     supporter: &people::Model,
     as_lead: bool,
@@ -1144,7 +1198,16 @@ impl OutingMutation {
         check_times(input.planned_start, input.planned_end, now)?;
         let status = match viewer.role {
             DomainRole::Coordinator => DomainStatus::Planned,
-            DomainRole::Supporter if viewer.person_id == lead_id => DomainStatus::Proposed,
+            DomainRole::Supporter if viewer.person_id == lead_id => {
+                // Whom a supporter may train with is the coordinators' call, and checking a named
+                // trainee would tell the supporter about another supporter's training and break.
+                if !trainee_ids.is_empty() {
+                    return Err(ApiError::Forbidden {
+                        reason: "trainees are added by coordinators",
+                    });
+                }
+                DomainStatus::Proposed
+            }
             DomainRole::Supporter => {
                 return Err(ApiError::Forbidden {
                     reason: "a supporter proposes outings they lead themselves",
@@ -1180,8 +1243,10 @@ impl OutingMutation {
             store::matches::lock_supporter(&txn, id).await?;
         }
         let lead = supporter_in(&txn, &viewer, lead_id, "leadSupporterId").await?;
+        ensure_match_allows(&txn, lead.id, participant.id, PairStep::Plan).await?;
         check_supporter(
             &txn,
+            &viewer,
             &lead,
             true,
             input.planned_start,
@@ -1194,6 +1259,7 @@ impl OutingMutation {
             let trainee = supporter_in(&txn, &viewer, *trainee, "traineeSupporterIds").await?;
             check_supporter(
                 &txn,
+                &viewer,
                 &trainee,
                 false,
                 input.planned_start,
@@ -1301,6 +1367,12 @@ impl OutingMutation {
         input: CancelOutingInput,
     ) -> ApiResult<OutingPayload> {
         let reason = input.reason;
+        if reason == CancelReason::MatchEnded {
+            return Err(ApiError::bad_input(
+                "reason",
+                "MATCH_ENDED is set by Tomoni when a match ends",
+            ));
+        }
         lifecycle(ctx, &input.outing_id, OutingAction::Cancel, move |outing| {
             outing.cancel_reason = Some(reason.as_str().to_owned());
             Ok(())
@@ -1396,6 +1468,13 @@ impl OutingMutation {
         let (mut outing, actor) = visible_outing(&txn, &viewer, outing_id, true).await?;
         // Replanning is allowed where cancelling is: before the outing starts.
         step(&outing, actor, OutingAction::Cancel)?;
+        ensure_match_allows(
+            &txn,
+            outing.lead_supporter_id,
+            outing.participant_id,
+            PairStep::Replan,
+        )
+        .await?;
         let start = input.planned_start.unwrap_or(outing.planned_start);
         let end = input.planned_end.unwrap_or(outing.planned_end);
         // New times are checked as a plan's are, for everyone they count against; a change of
@@ -1416,8 +1495,17 @@ impl OutingMutation {
                 let supporter = store::people::find(&txn, supporter_id)
                     .await?
                     .ok_or_else(|| ApiError::internal("outing member without a person"))?;
-                check_supporter(&txn, &supporter, as_lead, start, end, Some(outing.id), now)
-                    .await?;
+                check_supporter(
+                    &txn,
+                    &viewer,
+                    &supporter,
+                    as_lead,
+                    start,
+                    end,
+                    Some(outing.id),
+                    now,
+                )
+                .await?;
             }
         }
         outing.planned_start = start;
@@ -1819,6 +1907,20 @@ async fn lifecycle(
     let txn = store::begin_write(&state.db).await?;
     let (mut outing, actor) = visible_outing(&txn, &viewer, outing_id, true).await?;
     let to = step(&outing, actor, action)?;
+    let pair_step = match action {
+        OutingAction::Approve => Some(PairStep::Approve),
+        OutingAction::Start => Some(PairStep::Start),
+        _ => None,
+    };
+    if let Some(pair_step) = pair_step {
+        ensure_match_allows(
+            &txn,
+            outing.lead_supporter_id,
+            outing.participant_id,
+            pair_step,
+        )
+        .await?;
+    }
     let times_before = (outing.planned_start, outing.planned_end);
     change(&mut outing)?;
     let retimed = (outing.planned_start, outing.planned_end) != times_before;
@@ -1841,9 +1943,10 @@ async fn lifecycle(
                 .ok_or_else(|| ApiError::internal("outing without lead"))?;
             let capabilities = capabilities_in(&txn, &lead, now).await?;
             if !capabilities.may_lead_outings() {
-                return Err(training_incomplete(
-                    "leading an outing",
-                    &capabilities.missing_to_lead,
+                return Err(told_to(
+                    &viewer,
+                    lead.id,
+                    training_incomplete("leading an outing", &capabilities.missing_to_lead),
                 ));
             }
             outing.started_at = Some(now);
@@ -1956,6 +2059,52 @@ pub(crate) async fn alert_for(
 
 /// Loads the changed outing for the payload, commits, then tells subscribers (and the dispatcher,
 /// when notifications were queued).
+/// Ending a support match calls off the pair's outings its supporter leads that have not started:
+/// each is cancelled (`MATCH_ENDED`), its reminders withdrawn, the cancellation audited and its
+/// other members told. One under way goes on to its end: its safety net stays. Runs in the
+/// transaction that ends the match; returns the events to publish once it commits.
+pub(crate) async fn cancel_for_ended_match(
+    txn: &DatabaseTransaction,
+    viewer: &Viewer,
+    supporter_id: Uuid,
+    participant_id: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<DomainEvent>> {
+    let mut events = Vec::new();
+    let mut queued = false;
+    for mut outing in
+        store::outings::lock_not_started_of_pair(txn, supporter_id, participant_id).await?
+    {
+        outing.status = DomainStatus::Cancelled.as_str().to_owned();
+        outing.cancel_reason = Some(CancelReason::MatchEnded.as_str().to_owned());
+        outing.ended_at = Some(now);
+        notify::withdraw_outing_reminders(txn, &outing).await?;
+        let outing = store::outings::save(txn, outing, now).await?;
+        audit(
+            txn,
+            viewer,
+            "outing.cancel",
+            "outing",
+            outing.id,
+            now,
+            Some(json!({ "reason": CancelReason::MatchEnded.as_str() })),
+        )
+        .await?;
+        let members: Vec<Uuid> = store::outings::members_of(txn, &[outing.id])
+            .await?
+            .into_iter()
+            .map(|member| member.person_id)
+            .collect();
+        queued |=
+            notify::tell_outing_cancelled(txn, &outing, &members, viewer.person_id, now).await?;
+        events.push(outing_changed(&outing));
+    }
+    if queued {
+        events.push(DomainEvent::NotificationsQueued);
+    }
+    Ok(events)
+}
+
 async fn commit_outing(
     txn: DatabaseTransaction,
     state: &ApiState,

@@ -322,8 +322,7 @@ impl SupporterTraining {
 }
 
 pub(crate) fn may_see_training(viewer: &Viewer, supporter: &people::Model) -> bool {
-    viewer.organisation_id == supporter.organisation_id
-        && (viewer.person_id == supporter.id || viewer.is_coordinator())
+    store::people::facts(supporter).is_ok_and(|facts| viewer.may_read_training(&facts))
 }
 
 /// One course as one supporter has done it.

@@ -142,9 +142,12 @@ impl Person {
         Organisation::from_row(row)
     }
 
-    /// Set for supporters.
+    /// Set for supporters, to the supporter and coordinators (it holds their lived experience and
+    /// breaks); null to everyone else.
     async fn supporter_profile(&self, ctx: &Context<'_>) -> ApiResult<Option<SupporterProfile>> {
-        if self.role != domain::Role::Supporter {
+        if self.role != domain::Role::Supporter
+            || !viewer(ctx)?.may_read_supporter_profile(&store::people::facts(&self.row)?)
+        {
             return Ok(None);
         }
         let row = loaders(ctx)?
@@ -337,6 +340,52 @@ impl ParticipantProfile {
     async fn crisis_plan(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
         crisis_plan_for(ctx, self.person_id, self.crisis_plan.clone()).await
     }
+
+    /// Who read the crisis plan and when, newest first (at most `first`, 1–100, default 20):
+    /// every read by someone other than the participant is recorded. The participant and
+    /// coordinators; null to anyone else.
+    async fn crisis_plan_reads(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+    ) -> ApiResult<Option<Vec<CrisisPlanRead>>> {
+        let viewer = viewer(ctx)?;
+        let loaders = loaders(ctx)?;
+        let Some(participant) = loaders.people.load_one(self.person_id).await? else {
+            return Ok(None);
+        };
+        if !viewer.may_edit_person(&store::people::facts(&participant)?) {
+            return Ok(None);
+        }
+        let limit = page_request(first, None)?.first;
+        let reads = store::audit::crisis_plan_reads(&state(ctx)?.db, self.person_id, limit).await?;
+        let readers = loaders
+            .people
+            .load_many(reads.iter().filter_map(|read| read.actor_id))
+            .await?;
+        Ok(Some(
+            reads
+                .into_iter()
+                .filter_map(|read| {
+                    let reader = readers.get(&read.actor_id?)?;
+                    Some(CrisisPlanRead {
+                        read_at: read.occurred_at,
+                        reader_name: reader.display_name.clone(),
+                        reader_role: domain::Role::parse(&reader.role).ok()?.into(),
+                    })
+                })
+                .collect(),
+        ))
+    }
+}
+
+/// One read of a participant's crisis plan, as the participant sees it: who (their name and
+/// role, even a coordinator they cannot otherwise look up) and when.
+#[derive(SimpleObject)]
+pub struct CrisisPlanRead {
+    pub read_at: DateTime<Utc>,
+    pub reader_name: String,
+    pub reader_role: Role,
 }
 
 /// The one gate every read of a crisis plan goes through (`Viewer::may_read_crisis_plan`).

@@ -7,6 +7,7 @@
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
+use super::matching::MatchStatus;
 use super::outings::OutingStatus;
 use super::people::Role;
 
@@ -148,6 +149,106 @@ impl Viewer {
     /// server without asking.
     pub fn may_introspect(&self) -> bool {
         self.is_coordinator()
+    }
+}
+
+/// Where the support matches between an outing's lead supporter and its participant stand: the
+/// match is what gives the supporter a part in the participant's outings, so its end ends that part.
+/// Ordered from the least to the most binding: a pair's standing is its most binding match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MatchStanding {
+    /// The pair was never matched: a coordinator arranged the outing with a supporter of their
+    /// choosing, and the match rules do not apply.
+    Unmatched,
+    /// Every match of the pair has ended (a declined or expired proposal after it changes nothing).
+    Ended,
+    Paused,
+    Active,
+}
+
+impl MatchStanding {
+    /// From the statuses of every match the pair ever had: an active one wins, then a paused one,
+    /// then an ended one; proposals that were never accepted do not count.
+    pub fn of(statuses: impl IntoIterator<Item = MatchStatus>) -> Self {
+        statuses
+            .into_iter()
+            .map(|status| match status {
+                MatchStatus::Active => Self::Active,
+                MatchStatus::Paused => Self::Paused,
+                MatchStatus::Ended => Self::Ended,
+                MatchStatus::Proposed | MatchStatus::Declined | MatchStatus::Expired => {
+                    Self::Unmatched
+                }
+            })
+            .max()
+            .unwrap_or(Self::Unmatched)
+    }
+}
+
+/// A step on an outing that needs the pair's match to allow it. Finishing an outing under way
+/// (checking in, extending, completing) and cancelling are never among them: those keep a person
+/// safe or take access away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PairStep {
+    Plan,
+    Approve,
+    Replan,
+    Start,
+}
+
+/// Why the pair's match refuses a step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatchRefusal {
+    Ended,
+    Paused,
+}
+
+/// The one rule of how a match bounds its outings, for every role: once the pair's match has
+/// ended nothing new is planned, approved, replanned or started for them; while it is paused the
+/// outings wait (planned and replanned, not started).
+pub fn match_allows(standing: MatchStanding, step: PairStep) -> Result<(), MatchRefusal> {
+    match (standing, step) {
+        (MatchStanding::Ended, _) => Err(MatchRefusal::Ended),
+        (MatchStanding::Paused, PairStep::Start) => Err(MatchRefusal::Paused),
+        _ => Ok(()),
+    }
+}
+
+impl Viewer {
+    /// A supporter's profile (lived-experience tags, break, capacity) is theirs and the
+    /// coordinators': other supporters (a trainer included) and participants do not read it.
+    pub fn may_read_supporter_profile(&self, supporter: &PersonFacts) -> bool {
+        self.may_edit_person(supporter)
+    }
+
+    /// A supporter's training records and what they allow: the supporter and coordinators.
+    pub fn may_read_training(&self, supporter: &PersonFacts) -> bool {
+        self.may_edit_person(supporter)
+    }
+
+    /// Raising a concern with the coordinators: participants, in their own name.
+    pub fn may_raise_concern(&self) -> bool {
+        self.role == Role::Participant
+    }
+
+    /// A concern is read by the coordinators of its organisation and by the participant who
+    /// raised it; never by a supporter (it may be about them) or another participant.
+    pub fn may_see_concern(&self, organisation_id: Uuid, raised_by: Uuid) -> bool {
+        self.organisation_id == organisation_id
+            && (self.is_coordinator()
+                || (self.role == Role::Participant && self.person_id == raised_by))
+    }
+
+    /// Closing a concern (with a note) and reading its note: coordinators of its organisation.
+    pub fn may_close_concern(&self, organisation_id: Uuid) -> bool {
+        self.is_coordinator() && self.organisation_id == organisation_id
+    }
+
+    /// Whether a refusal may say what stands in another person's way (their training, their
+    /// break, their caps): to coordinators and to the person themselves; to anyone else it only
+    /// says that the outing's people cannot take the step.
+    pub fn may_hear_why_refused(&self, about: Uuid) -> bool {
+        self.is_coordinator() || self.person_id == about
     }
 }
 
@@ -311,5 +412,90 @@ mod tests {
             assert!(!supporter.may_manage_person(&target));
             assert!(!supporter.may_see_devices_of(&target));
         }
+    }
+
+    #[test]
+    fn an_ended_match_stops_every_new_step_and_a_paused_one_only_the_start() {
+        use PairStep::*;
+        for step in [Plan, Approve, Replan, Start] {
+            assert_eq!(match_allows(MatchStanding::Active, step), Ok(()));
+            assert_eq!(match_allows(MatchStanding::Unmatched, step), Ok(()));
+            assert_eq!(
+                match_allows(MatchStanding::Ended, step),
+                Err(MatchRefusal::Ended)
+            );
+        }
+        for step in [Plan, Approve, Replan] {
+            assert_eq!(match_allows(MatchStanding::Paused, step), Ok(()));
+        }
+        assert_eq!(
+            match_allows(MatchStanding::Paused, Start),
+            Err(MatchRefusal::Paused)
+        );
+    }
+
+    #[test]
+    fn the_standing_of_a_pair_follows_its_most_binding_match() {
+        use MatchStatus::*;
+        assert_eq!(MatchStanding::of([]), MatchStanding::Unmatched);
+        assert_eq!(
+            MatchStanding::of([Declined, Expired, Proposed]),
+            MatchStanding::Unmatched
+        );
+        assert_eq!(MatchStanding::of([Ended, Proposed]), MatchStanding::Ended);
+        assert_eq!(MatchStanding::of([Ended, Paused]), MatchStanding::Paused);
+        assert_eq!(
+            MatchStanding::of([Paused, Ended, Active]),
+            MatchStanding::Active
+        );
+        assert_eq!(MatchStanding::of([Active, Ended]), MatchStanding::Active);
+    }
+
+    #[test]
+    fn supporter_profiles_and_reasons_about_others_stay_with_the_person_and_coordinators() {
+        let org = Uuid::now_v7();
+        let supporter = person(Role::Supporter, org);
+        assert!(viewer_for(&supporter).may_read_supporter_profile(&supporter));
+        assert!(viewer_for(&supporter).may_hear_why_refused(supporter.id));
+        let coordinator = viewer_for(&person(Role::Coordinator, org));
+        assert!(coordinator.may_read_supporter_profile(&supporter));
+        assert!(coordinator.may_read_training(&supporter));
+        assert!(viewer_for(&supporter).may_read_training(&supporter));
+        assert!(coordinator.may_hear_why_refused(supporter.id));
+        for role in [Role::Supporter, Role::Participant] {
+            let other = viewer_for(&person(role, org));
+            assert!(!other.may_read_supporter_profile(&supporter));
+            assert!(!other.may_read_training(&supporter));
+            assert!(!other.may_hear_why_refused(supporter.id));
+        }
+        let away = viewer_for(&person(Role::Coordinator, Uuid::now_v7()));
+        assert!(!away.may_read_supporter_profile(&supporter));
+    }
+
+    #[test]
+    fn a_concern_stays_between_the_participant_and_the_coordinators() {
+        let (home, away) = (Uuid::now_v7(), Uuid::now_v7());
+        let participant = viewer_for(&person(Role::Participant, home));
+        let supporter = viewer_for(&person(Role::Supporter, home));
+        let coordinator = viewer_for(&person(Role::Coordinator, home));
+        let other_participant = viewer_for(&person(Role::Participant, home));
+        assert!(participant.may_raise_concern());
+        assert!(!supporter.may_raise_concern());
+        assert!(!coordinator.may_raise_concern());
+        let raised_by = participant.person_id;
+        assert!(participant.may_see_concern(home, raised_by));
+        assert!(coordinator.may_see_concern(home, raised_by));
+        assert!(!supporter.may_see_concern(home, raised_by));
+        assert!(!other_participant.may_see_concern(home, raised_by));
+        assert!(!viewer_for(&person(Role::Coordinator, away)).may_see_concern(home, raised_by));
+        assert!(coordinator.may_close_concern(home));
+        assert!(!coordinator.may_close_concern(away));
+        assert!(!participant.may_close_concern(home));
+        // A supporter who happens to have the participant's id as theirs is still a supporter.
+        let impostor = Viewer {
+            role: Role::Supporter,
+            ..participant
+        };
+        assert!(!impostor.may_see_concern(home, raised_by));
     }
 }

@@ -1,6 +1,7 @@
 //! Pure rules of the Tomoni domain: names, roles, who may see whom, codes and tokens. No I/O here.
 
 pub mod access;
+pub mod client_address;
 pub mod clock;
 pub mod contact;
 pub mod credentials;

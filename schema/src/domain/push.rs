@@ -132,13 +132,20 @@ mod tests {
 }
 
 /// Where the server may send pushes. The server makes requests to URLs that clients give it, so
-/// these rules guard against server-side request forgery: only known push services by default, and
-/// never private, loopback or link-local addresses unless configured (the test suite does).
+/// these rules guard against server-side request forgery: only known push services on port 443 by
+/// default, and never internal addresses unless configured (the test suite does). They are checked
+/// at registration and again at every send, where the addresses a name resolves to are checked too
+/// ([`check_address`]), so a name that later resolves inside the network (DNS rebinding) gets
+/// nowhere.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EndpointPolicy {
     /// Host names, exact (`fcm.googleapis.com`) or with a leading wildcard (`*.push.apple.com`).
     pub allowed_hosts: Vec<String>,
-    /// Accept IP addresses that are private, loopback or link-local (and any IP-literal host).
+    /// Ports endpoints may use (the scheme's default counts: 443 for https).
+    pub allowed_ports: Vec<u16>,
+    /// Accept any port (for a local test receiver on a port the system picks; never in production).
+    pub allow_any_port: bool,
+    /// Accept internal addresses ([`is_internal`]) and IP-literal hosts on them.
     pub allow_private_addresses: bool,
     /// Accept `http://` endpoints (for a local test receiver; never in production).
     pub allow_http: bool,
@@ -156,9 +163,17 @@ impl Default for EndpointPolicy {
             ]
             .map(String::from)
             .to_vec(),
+            allowed_ports: vec![443],
+            allow_any_port: false,
             allow_private_addresses: false,
             allow_http: false,
         }
+    }
+}
+
+impl EndpointPolicy {
+    fn allows_port(&self, port: Option<u16>) -> bool {
+        self.allow_any_port || port.is_some_and(|port| self.allowed_ports.contains(&port))
     }
 }
 
@@ -172,6 +187,7 @@ pub enum EndpointError {
     NotHttps,
     Credentials,
     HostNotAllowed,
+    PortNotAllowed,
     PrivateAddress,
 }
 
@@ -183,12 +199,14 @@ impl EndpointError {
             Self::NotHttps => "must be an https URL",
             Self::Credentials => "must not contain a user name or password",
             Self::HostNotAllowed => "is not on a push service this server sends to",
+            Self::PortNotAllowed => "uses a port this server does not send to",
             Self::PrivateAddress => "points to a private, loopback or link-local address",
         }
     }
 }
 
-/// Checks a subscription endpoint against the policy; returns the parsed URL.
+/// Checks a subscription endpoint against the policy; returns the parsed URL. Registration and
+/// every send run this same check.
 pub fn check_endpoint(endpoint: &str, policy: &EndpointPolicy) -> Result<url::Url, EndpointError> {
     use std::net::IpAddr;
     if endpoint.len() > ENDPOINT_MAX_LEN {
@@ -204,33 +222,56 @@ pub fn check_endpoint(endpoint: &str, policy: &EndpointPolicy) -> Result<url::Ur
         return Err(EndpointError::Credentials);
     }
     let ip = match url.host() {
-        Some(url::Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
-        Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
-        Some(url::Host::Domain(name)) if name.eq_ignore_ascii_case("localhost") => {
-            Some(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
+        Some(url::Host::Domain(name)) if is_loopback_name(name) => {
+            IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
         }
         Some(url::Host::Domain(name)) => {
             let name = name.to_ascii_lowercase();
             let name = name.trim_end_matches('.');
-            if policy
+            if !policy
                 .allowed_hosts
                 .iter()
                 .any(|pattern| host_matches(pattern, name))
             {
-                return Ok(url);
+                return Err(EndpointError::HostNotAllowed);
             }
-            return Err(EndpointError::HostNotAllowed);
+            return check_port(url, policy);
         }
         None => return Err(EndpointError::NotAUrl),
     };
-    match ip {
-        Some(ip) if policy.allow_private_addresses => {
-            let _ = ip;
-            Ok(url)
-        }
-        Some(ip) if is_internal(ip) => Err(EndpointError::PrivateAddress),
-        _ => Err(EndpointError::HostNotAllowed),
+    if !policy.allow_private_addresses {
+        // A public IP literal is no push service's address either: those have names.
+        check_address(ip, policy)?;
+        return Err(EndpointError::HostNotAllowed);
     }
+    check_port(url, policy)
+}
+
+fn check_port(url: url::Url, policy: &EndpointPolicy) -> Result<url::Url, EndpointError> {
+    if policy.allows_port(url.port_or_known_default()) {
+        Ok(url)
+    } else {
+        Err(EndpointError::PortNotAllowed)
+    }
+}
+
+/// Checks an address a push is about to be sent to (an IP-literal host, or one that a host name
+/// resolved to at connect time): internal addresses only when the policy allows them.
+pub fn check_address(ip: std::net::IpAddr, policy: &EndpointPolicy) -> Result<(), EndpointError> {
+    if is_internal(ip) && !policy.allow_private_addresses {
+        Err(EndpointError::PrivateAddress)
+    } else {
+        Ok(())
+    }
+}
+
+/// `localhost` and every name under it, which resolve to loopback (RFC 6761 §6.3) whatever DNS
+/// says; the resolver that sends pushes answers them so itself.
+pub fn is_loopback_name(name: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost")
 }
 
 fn host_matches(pattern: &str, host: &str) -> bool {
@@ -243,26 +284,43 @@ fn host_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
-/// Addresses that must never be reached from outside requests.
-fn is_internal(ip: std::net::IpAddr) -> bool {
-    use std::net::IpAddr;
+/// Addresses that outside requests must never reach: this host, private networks and the ranges
+/// that are not the public internet (link-local, unique-local, carrier-grade NAT, documentation,
+/// benchmarking, reserved, multicast, broadcast, unspecified), and IPv6 forms that carry an IPv4
+/// address (mapped, compatible, NAT64) when that address is one of these.
+pub fn is_internal(ip: std::net::IpAddr) -> bool {
+    use std::net::{IpAddr, Ipv4Addr};
     match ip {
         IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
             v4.is_private()
                 || v4.is_loopback()
                 || v4.is_link_local()
                 || v4.is_unspecified()
                 || v4.is_broadcast()
                 || v4.is_multicast()
-                || v4.octets()[0] == 100 && (64..128).contains(&v4.octets()[1]) // carrier-grade NAT
+                || v4.is_documentation()
+                || a == 0 // "this network"
+                || a == 100 && (64..128).contains(&b) // carrier-grade NAT
+                || a == 192 && b == 0 && c == 0 // IETF protocol assignments
+                || a == 198 && (18..20).contains(&b) // benchmarking
+                || a >= 240 // reserved
         }
         IpAddr::V6(v6) => {
+            let segments = v6.segments();
+            let embedded_v4 =
+                Ipv4Addr::from((u32::from(segments[6]) << 16) | u32::from(segments[7]));
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00 // unique local
-                || (v6.segments()[0] & 0xffc0) == 0xfe80 // link-local
+                || (segments[0] & 0xfe00) == 0xfc00 // unique local
+                || (segments[0] & 0xffc0) == 0xfe80 // link-local
+                || (segments[0] & 0xffc0) == 0xfec0 // site-local (deprecated)
+                || (segments[0] == 0x2001 && segments[1] == 0x0db8) // documentation
                 || v6.to_ipv4_mapped().is_some_and(|v4| is_internal(IpAddr::V4(v4)))
+                // IPv4-compatible (::a.b.c.d, deprecated) and NAT64 (64:ff9b::a.b.c.d)
+                || (segments[..6] == [0; 6] || segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0])
+                    && is_internal(IpAddr::V4(embedded_v4))
         }
     }
 }
@@ -385,7 +443,137 @@ mod endpoint_tests {
             allow_http: true,
             ..EndpointPolicy::default()
         };
+        assert_eq!(
+            check("http://127.0.0.1:4000/push/1", &policy),
+            Err(EndpointError::PortNotAllowed)
+        );
+        let policy = EndpointPolicy {
+            allow_any_port: true,
+            ..policy
+        };
         assert_eq!(check("http://127.0.0.1:4000/push/1", &policy), Ok(()));
+        assert_eq!(check("http://push.localhost:4000/push/1", &policy), Ok(()));
+    }
+
+    #[test]
+    fn only_port_443_unless_configured() {
+        let policy = EndpointPolicy::default();
+        assert_eq!(check("https://fcm.googleapis.com:443/x", &policy), Ok(()));
+        for url in [
+            "https://fcm.googleapis.com:8443/x",
+            "https://fcm.googleapis.com:22/x",
+            "https://web.push.apple.com:80/x",
+        ] {
+            assert_eq!(
+                check(url, &policy),
+                Err(EndpointError::PortNotAllowed),
+                "{url}"
+            );
+        }
+        let policy = EndpointPolicy {
+            allowed_ports: vec![443, 8443],
+            ..EndpointPolicy::default()
+        };
+        assert_eq!(check("https://fcm.googleapis.com:8443/x", &policy), Ok(()));
+        // http's default port is 80: not allowed just because http is.
+        let policy = EndpointPolicy {
+            allow_http: true,
+            allowed_hosts: vec!["push.example.org".into()],
+            ..EndpointPolicy::default()
+        };
+        assert_eq!(
+            check("http://push.example.org/x", &policy),
+            Err(EndpointError::PortNotAllowed)
+        );
+    }
+
+    #[test]
+    fn names_under_localhost_are_loopback() {
+        let policy = EndpointPolicy {
+            allowed_hosts: vec!["*.localhost".into(), "localhost".into()],
+            ..EndpointPolicy::default()
+        };
+        for url in [
+            "https://push.localhost/x",
+            "https://a.b.LOCALHOST./x",
+            "https://localhost./x",
+        ] {
+            assert_eq!(
+                check(url, &policy),
+                Err(EndpointError::PrivateAddress),
+                "{url}"
+            );
+        }
+        assert!(is_loopback_name("localhost"));
+        assert!(!is_loopback_name("localhost.example.com"));
+        assert!(!is_loopback_name("notlocalhost"));
+    }
+
+    #[test]
+    fn internal_addresses_are_recognised_in_every_form() {
+        use std::net::IpAddr;
+        for internal in [
+            "127.0.0.1",
+            "127.255.0.9",
+            "10.0.0.1",
+            "172.16.5.4",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "0.1.2.3",
+            "100.64.0.1",
+            "100.127.255.254",
+            "192.0.0.8",
+            "192.0.2.1",
+            "198.18.0.1",
+            "198.51.100.7",
+            "203.0.113.9",
+            "224.0.0.1",
+            "240.0.0.1",
+            "255.255.255.255",
+            "::",
+            "::1",
+            "fe80::1",
+            "fc00::1",
+            "fd12:3456::1",
+            "fec0::1",
+            "ff02::1",
+            "2001:db8::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "::ffff:169.254.169.254",
+            "::10.0.0.1",
+            "64:ff9b::10.0.0.1",
+            "64:ff9b::7f00:1",
+        ] {
+            let ip: IpAddr = internal.parse().unwrap();
+            assert!(is_internal(ip), "{internal}");
+            assert_eq!(
+                check_address(ip, &EndpointPolicy::default()),
+                Err(EndpointError::PrivateAddress),
+                "{internal}"
+            );
+            let permissive = EndpointPolicy {
+                allow_private_addresses: true,
+                ..EndpointPolicy::default()
+            };
+            assert_eq!(check_address(ip, &permissive), Ok(()), "{internal}");
+        }
+        for public in [
+            "8.8.8.8",
+            "142.250.1.1",
+            "100.63.255.255",
+            "100.128.0.1",
+            "172.32.0.1",
+            "198.20.0.1",
+            "2a00:1450:4001::200e",
+            "::ffff:8.8.8.8",
+            "64:ff9b::8.8.8.8",
+        ] {
+            let ip: IpAddr = public.parse().unwrap();
+            assert!(!is_internal(ip), "{public}");
+            assert_eq!(check_address(ip, &EndpointPolicy::default()), Ok(()));
+        }
     }
 
     #[test]

@@ -47,8 +47,13 @@ pub enum Message {
     /// To the people on an outing: their SOS has not been acknowledged yet, so the app shows the
     /// emergency numbers (119, 110).
     SosUnanswered { alert_id: Uuid, outing_id: Uuid },
+    /// A proposed or planned outing was called off (its support match ended); the app refreshes
+    /// the person's day. Says nothing of why, where or with whom.
+    OutingCancelled { outing_id: Uuid },
     /// A support match changed.
     MatchUpdate { match_id: Uuid },
+    /// To the coordinators on duty: a participant raised a concern. Nothing of who or what.
+    ConcernRaised { concern_id: Uuid },
     /// Follow-up training falls due on a date.
     TrainingDue { due_on: NaiveDate },
     /// A coordinator checks that a person's devices receive notifications.
@@ -64,7 +69,9 @@ impl Message {
             Self::SafetyAlert { .. } => "safety_alert",
             Self::AlertAnswered { .. } => "alert_answered",
             Self::SosUnanswered { .. } => "sos_unanswered",
+            Self::OutingCancelled { .. } => "outing_cancelled",
             Self::MatchUpdate { .. } => "match_update",
+            Self::ConcernRaised { .. } => "concern_raised",
             Self::TrainingDue { .. } => "training_due",
             Self::ConnectionCheck => "connection_check",
         }
@@ -79,8 +86,12 @@ impl Message {
             | Self::CheckInAnswered { outing_id, .. }
             | Self::SafetyAlert { outing_id, .. }
             | Self::AlertAnswered { outing_id, .. }
-            | Self::SosUnanswered { outing_id, .. } => Some(*outing_id),
-            Self::MatchUpdate { .. } | Self::TrainingDue { .. } | Self::ConnectionCheck => None,
+            | Self::SosUnanswered { outing_id, .. }
+            | Self::OutingCancelled { outing_id } => Some(*outing_id),
+            Self::MatchUpdate { .. }
+            | Self::ConcernRaised { .. }
+            | Self::TrainingDue { .. }
+            | Self::ConnectionCheck => None,
         }
     }
 
@@ -91,7 +102,9 @@ impl Message {
         "safety_alert",
         "alert_answered",
         "sos_unanswered",
+        "outing_cancelled",
         "match_update",
+        "concern_raised",
         "training_due",
         "connection_check",
     ];
@@ -160,9 +173,11 @@ impl Message {
                 Duration::from_secs(30 * 60)
             }
             Self::ConnectionCheck => Duration::from_secs(60 * 60),
-            Self::OutingReminder { .. } | Self::MatchUpdate { .. } | Self::TrainingDue { .. } => {
-                Duration::from_secs(12 * 60 * 60)
-            }
+            Self::OutingReminder { .. }
+            | Self::OutingCancelled { .. }
+            | Self::MatchUpdate { .. }
+            | Self::ConcernRaised { .. }
+            | Self::TrainingDue { .. } => Duration::from_secs(12 * 60 * 60),
         }
     }
 
@@ -171,8 +186,13 @@ impl Message {
     /// At most 32 URL-safe characters (RFC 8030 §5.4): a UUID's 32 hex digits, prefixed.
     pub fn topic(&self) -> Option<String> {
         let id = match self {
-            Self::OutingReminder { outing_id, .. } => outing_id,
+            // A cancellation shares the reminders' topic: it replaces a reminder of the same
+            // outing still waiting at the push service, which would announce an outing that is off.
+            Self::OutingReminder { outing_id, .. } | Self::OutingCancelled { outing_id } => {
+                outing_id
+            }
             Self::MatchUpdate { match_id } => match_id,
+            Self::ConcernRaised { concern_id } => concern_id,
             Self::TrainingDue { .. } => return Some("training".into()),
             Self::ConnectionCheck => return Some("check".into()),
             // An answer is one per prompt; the outing's id is the reminders' topic, which it must
@@ -263,6 +283,18 @@ impl Message {
                     "Ambulance and fire 119, police 110. Open Tomoni."
                 },
             ),
+            Self::OutingCancelled { .. } => (
+                if ja {
+                    "予定の外出が取り消されました".to_owned()
+                } else {
+                    "A planned outing was called off".to_owned()
+                },
+                if ja {
+                    "詳しくはアプリで確認してください。"
+                } else {
+                    "Open Tomoni for details."
+                },
+            ),
             Self::MatchUpdate { .. } => (
                 if ja {
                     "マッチングが更新されました".to_owned()
@@ -273,6 +305,18 @@ impl Message {
                     "詳しくはアプリで確認してください。"
                 } else {
                     "Open Tomoni for details."
+                },
+            ),
+            Self::ConcernRaised { .. } => (
+                if ja {
+                    "相談が届きました".to_owned()
+                } else {
+                    "A concern was raised".to_owned()
+                },
+                if ja {
+                    "アプリで確認してください。"
+                } else {
+                    "Open Tomoni to read it."
                 },
             ),
             Self::TrainingDue { due_on } => (
@@ -367,7 +411,9 @@ mod tests {
                 alert_id: id,
                 outing_id: id,
             },
+            Message::OutingCancelled { outing_id: id },
             Message::MatchUpdate { match_id: id },
+            Message::ConcernRaised { concern_id: id },
             Message::TrainingDue {
                 due_on: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
             },

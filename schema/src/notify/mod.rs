@@ -175,6 +175,40 @@ pub async fn withdraw_outing_reminders(
     Ok(())
 }
 
+/// Tells each of `members` but `actor` that the outing is off (`outing_cancelled`, nothing on
+/// the lock screen but that). Returns whether anyone was told.
+pub async fn tell_outing_cancelled(
+    db: &impl ConnectionTrait,
+    outing: &crate::store::entities::outings::Model,
+    members: &[Uuid],
+    actor: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let mut told = false;
+    for member in members.iter().filter(|member| **member != actor) {
+        remind(
+            db,
+            Recipient {
+                person_id: *member,
+                organisation_id: outing.organisation_id,
+            },
+            Message::OutingCancelled {
+                outing_id: outing.id,
+            },
+            now,
+            &format!(
+                "outing-cancelled:{}:{}",
+                outing.id.simple(),
+                member.simple()
+            ),
+            now,
+        )
+        .await?;
+        told = true;
+    }
+    Ok(told)
+}
+
 const CHECK_IN_DUE: &str = "check_in_due";
 
 fn answered_key(outing_id: Uuid, due_at: DateTime<Utc>, person_id: Uuid) -> String {

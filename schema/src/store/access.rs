@@ -10,9 +10,10 @@ use sea_orm::sea_query::{Condition, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::entities::{alerts, outing_members, outings, people};
+use super::entities::{alerts, concerns, outing_members, outings, people, support_matches};
 use super::matches;
-use crate::domain::access::{CrisisPlanFacts, Relationship, SharedOuting, Viewer};
+use crate::domain::access::{CrisisPlanFacts, MatchStanding, Relationship, SharedOuting, Viewer};
+use crate::domain::matching::MatchStatus;
 use crate::domain::outings::{AlertStatus, OutingStatus};
 use crate::domain::people::Role;
 
@@ -114,4 +115,36 @@ pub async fn crisis_plan_facts(
         }
     }
     Ok(facts)
+}
+
+/// How the matches between `supporter_id` and `participant_id` stand (`MatchStanding::of` every
+/// match the pair ever had), in one statement.
+pub async fn match_standing(
+    db: &impl ConnectionTrait,
+    supporter_id: Uuid,
+    participant_id: Uuid,
+) -> Result<MatchStanding, DbErr> {
+    let statuses = support_matches::Entity::find()
+        .filter(support_matches::Column::SupporterId.eq(supporter_id))
+        .filter(support_matches::Column::ParticipantId.eq(participant_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|row| MatchStatus::parse(&row.status).ok());
+    Ok(MatchStanding::of(statuses))
+}
+
+/// The condition on `concerns` that keeps exactly those the viewer may see
+/// (`Viewer::may_see_concern`): the organisation's for coordinators, their own for a participant,
+/// none for supporters.
+pub fn visible_concerns(viewer: &Viewer) -> Condition {
+    let same_organisation = concerns::Column::OrganisationId.eq(viewer.organisation_id);
+    match viewer.role {
+        Role::Coordinator => Condition::all().add(same_organisation),
+        Role::Participant => Condition::all()
+            .add(same_organisation)
+            .add(concerns::Column::RaisedBy.eq(viewer.person_id)),
+        // No row: a supporter never reads a concern, one about them least of all.
+        Role::Supporter => Condition::all().add(concerns::Column::Id.is_null()),
+    }
 }

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod concerns;
 pub mod contact_addresses;
 pub mod devices;
 pub mod email_fallback;

@@ -215,6 +215,26 @@ pub async fn list(
     fetch_page(db, select, outings::Column::Id, page).await
 }
 
+/// The pair's outings not started yet (proposed or planned) that `supporter_id` leads, locked in
+/// id order for the rest of the transaction: what ending their match calls off.
+pub async fn lock_not_started_of_pair(
+    db: &impl ConnectionTrait,
+    supporter_id: Uuid,
+    participant_id: Uuid,
+) -> Result<Vec<outings::Model>, DbErr> {
+    outings::Entity::find()
+        .filter(outings::Column::LeadSupporterId.eq(supporter_id))
+        .filter(outings::Column::ParticipantId.eq(participant_id))
+        .filter(
+            outings::Column::Status
+                .is_in([OutingStatus::Proposed, OutingStatus::Planned].map(OutingStatus::as_str)),
+        )
+        .order_by_asc(outings::Column::Id)
+        .lock_exclusive()
+        .all(db)
+        .await
+}
+
 /// The supporter's outings (as lead or trainee) that count towards weekly caps: planned starts in
 /// `[from, to)`, not cancelled, excluding `except` (the outing being replanned).
 pub async fn supporter_outings_between(

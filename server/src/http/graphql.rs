@@ -2,7 +2,7 @@
 //! content type, body size, JSON shape, batch size, and the bearer token. Failures are GraphQL-shaped
 //! JSON errors with an `extensions.code`, never a plain-text page.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WebSocketProtocols};
 use async_graphql::parser::types::{DocumentOperations, OperationType};
@@ -102,17 +102,18 @@ pub async fn post(
         Ok(auth) => auth,
         Err(response) => return response,
     };
+    let client = client_address(&state, peer, &headers);
     let batch = match batch {
         BatchRequest::Single(request) => BatchRequest::Single(api::prepare_request(
             request,
             &state.schema,
             auth,
-            Some(peer.ip()),
+            Some(client),
         )),
         BatchRequest::Batch(requests) => BatchRequest::Batch(
             requests
                 .into_iter()
-                .map(|request| api::prepare_request(request, &state.schema, auth, Some(peer.ip())))
+                .map(|request| api::prepare_request(request, &state.schema, auth, Some(client)))
                 .collect(),
         ),
     };
@@ -186,8 +187,22 @@ pub async fn get_query(
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
-    let request = api::prepare_request(request, &state.schema, auth, Some(peer.ip()));
+    let client = client_address(&state, peer, &headers);
+    let request = api::prepare_request(request, &state.schema, auth, Some(client));
     graphql_response(BatchResponse::Single(state.schema.execute(request).await))
+}
+
+/// The client's address for rate limits: the peer, or behind a trusted proxy the address its
+/// `X-Forwarded-For` names (`domain::client_address` decides).
+fn client_address(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+    tomoni_schema::domain::client_address::client_address(
+        peer.ip(),
+        headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .map(HeaderValue::as_bytes),
+        &state.trusted_proxies,
+    )
 }
 
 pub async fn method_not_allowed() -> Response {
@@ -218,11 +233,12 @@ pub async fn websocket(
         );
     };
     let limit = state.limits.body_bytes;
+    let client = client_address(&state, peer, &headers);
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(limit)
         .max_frame_size(limit)
-        .on_upgrade(move |socket| serve_socket(state, peer, protocol, socket))
+        .on_upgrade(move |socket| serve_socket(state, client, protocol, socket))
 }
 
 /// The first subprotocol the client offers that Tomoni speaks (as async-graphql-axum's
@@ -245,7 +261,7 @@ const REVOKED_CLOSE_REASON: &str = "device revoked: pair this device again";
 /// other servers' events too, so a phone revoked anywhere loses its sockets everywhere.
 async fn serve_socket(
     state: AppState,
-    peer: SocketAddr,
+    client: IpAddr,
     protocol: WebSocketProtocols,
     socket: axum::extract::ws::WebSocket,
 ) {
@@ -274,7 +290,7 @@ async fn serve_socket(
             if let Auth::Viewer(viewer) = auth {
                 let _socket_gone = device_tx.send(viewer.device_id);
             }
-            Ok(api::connection_data(&init_schema, auth, Some(peer.ip())))
+            Ok(api::connection_data(&init_schema, auth, Some(client)))
         })
         .map(|message| match message {
             async_graphql::http::WsMessage::Text(text) => Message::Text(text.into()),

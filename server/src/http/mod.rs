@@ -28,6 +28,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     pub metrics: Arc<PushMetrics>,
     pub health: Arc<WorkerHealth>,
+    /// Whose `X-Forwarded-For` names the client (for rate limits).
+    pub trusted_proxies: Arc<tomoni_schema::domain::client_address::TrustedProxies>,
     /// The schema as an introspection result, computed at start, for the playground.
     pub playground_schema: axum::body::Bytes,
 }
@@ -147,6 +149,10 @@ async fn metrics(State(state): State<AppState>) -> Response {
         &state.health,
         backlog.as_ref(),
         now,
+    ));
+    let (refused, clients) = tomoni_schema::api::pairing_rate_limit_stats(&state.schema);
+    body.push_str(&crate::workers::metrics::render_pairing_limit(
+        refused, clients,
     ));
     (
         [(

@@ -1,4 +1,5 @@
-//! Sending one push: encrypt, sign, POST with reqwest, and read what the push service answered.
+//! Sending one push: check the endpoint where the connection is made, encrypt, sign, POST with
+//! reqwest, and read what the push service answered.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -7,7 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use reqwest::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use ring::rand::SystemRandom;
-use tomoni_schema::domain::push::Urgency;
+use tomoni_schema::domain::push::{self, EndpointPolicy, Urgency};
 
 use super::encrypt::encrypt;
 use super::vapid::VapidKey;
@@ -35,10 +36,15 @@ pub enum SendResult {
     NoAnswer,
     /// The message could not even be built (bad keys, too large): a bug or bad data, never retried.
     Unsendable,
+    /// The endpoint is not one this server sends to (any more): its host, port or scheme is not
+    /// allowed, or its address — as written or as its name resolved just now — is internal.
+    /// Nothing was sent; never retried.
+    Refused,
 }
 
 pub struct PushClient {
     http: reqwest::Client,
+    policy: EndpointPolicy,
     vapid: Arc<VapidKey>,
     rng: SystemRandom,
     /// Time spent encrypting and signing, for the benchmark's figure.
@@ -46,7 +52,12 @@ pub struct PushClient {
 }
 
 impl PushClient {
-    pub fn new(vapid: Arc<VapidKey>, timeout: Duration) -> anyhow::Result<Self> {
+    /// `policy` is the one subscriptions are registered under: every send checks it again.
+    pub fn new(
+        vapid: Arc<VapidKey>,
+        timeout: Duration,
+        policy: EndpointPolicy,
+    ) -> anyhow::Result<Self> {
         // One TLS crypto provider for the whole process: ring, which rustls already uses for the
         // database. Installing it twice is harmless (the second attempt is refused).
         let _already_installed = rustls::crypto::ring::default_provider().install_default();
@@ -57,10 +68,17 @@ impl PushClient {
             // Push services are never reached through redirects: a redirect would be a way around
             // the endpoint checks.
             .redirect(reqwest::redirect::Policy::none())
+            // The addresses checked must be the push service's: through a proxy, the resolver
+            // would only see the proxy's name.
+            .no_proxy()
+            .dns_resolver(CheckedResolver {
+                policy: policy.clone(),
+            })
             .user_agent(concat!("tomoni/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Self {
             http,
+            policy,
             vapid,
             rng: SystemRandom::new(),
             crypto_nanos: AtomicU64::new(0),
@@ -78,8 +96,15 @@ impl PushClient {
 
     pub async fn send(&self, request: PushRequest<'_>, now: DateTime<Utc>) -> SendResult {
         let started = Instant::now();
-        let Ok(url) = url::Url::parse(request.endpoint) else {
-            return SendResult::Unsendable;
+        // Again at send, not only at registration: the policy may have tightened since, and an
+        // IP-literal host never reaches the resolver below.
+        let url = match push::check_endpoint(request.endpoint, &self.policy) {
+            Ok(url) => url,
+            Err(refusal) => {
+                // The reason only: the endpoint URL is a capability and is never logged.
+                tracing::warn!(reason = refusal.reason(), "a push endpoint was refused");
+                return SendResult::Refused;
+            }
         };
         let origin = url.origin().ascii_serialization();
         let body = match encrypt(request.payload, request.p256dh, request.auth, &self.rng) {
@@ -121,6 +146,13 @@ impl PushClient {
                     .and_then(|value| value.to_str().ok())
                     .and_then(|value| parse_retry_after(value, now)),
             },
+            Err(err) if is_refused_address(&err) => {
+                tracing::warn!(
+                    reason = push::EndpointError::PrivateAddress.reason(),
+                    "a push endpoint was refused where the connection was made"
+                );
+                SendResult::Refused
+            }
             // Never log the error itself: reqwest's message includes the URL.
             Err(err) => {
                 tracing::debug!(
@@ -132,6 +164,62 @@ impl PushClient {
             }
         }
     }
+}
+
+/// Resolves push services' names for reqwest, and refuses every name with an internal address
+/// among its addresses (unless the policy allows those): the check at registration saw a name,
+/// and what that name points to can change after (DNS rebinding). reqwest asks it for names only;
+/// IP-literal hosts are checked by [`push::check_endpoint`] before sending.
+struct CheckedResolver {
+    policy: EndpointPolicy,
+}
+
+/// What [`CheckedResolver`] answers for a name it refuses; found again in reqwest's error chain.
+#[derive(Debug)]
+struct RefusedAddress;
+
+impl std::fmt::Display for RefusedAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(push::EndpointError::PrivateAddress.reason())
+    }
+}
+
+impl std::error::Error for RefusedAddress {}
+
+impl reqwest::dns::Resolve for CheckedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let policy = self.policy.clone();
+        let name = name.as_str().to_owned();
+        Box::pin(async move {
+            let addresses: Vec<std::net::SocketAddr> = if push::is_loopback_name(&name) {
+                vec![
+                    (std::net::Ipv4Addr::LOCALHOST, 0).into(),
+                    (std::net::Ipv6Addr::LOCALHOST, 0).into(),
+                ]
+            } else {
+                tokio::net::lookup_host((name.as_str(), 0)).await?.collect()
+            };
+            if addresses
+                .iter()
+                .any(|address| push::check_address(address.ip(), &policy).is_err())
+            {
+                return Err(Box::new(RefusedAddress) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(addresses.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// True when a request failed because [`CheckedResolver`] refused its host's addresses.
+fn is_refused_address(err: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(error) = source {
+        if error.is::<RefusedAddress>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
 }
 
 /// `Retry-After` is either seconds or an HTTP date.
@@ -148,6 +236,85 @@ fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn client(policy: EndpointPolicy) -> PushClient {
+        let dir = std::env::temp_dir().join(format!("tomoni-sender-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let vapid = VapidKey::load(None, &dir, "mailto:test@example.org").unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        PushClient::new(Arc::new(vapid), Duration::from_secs(5), policy).unwrap()
+    }
+
+    fn request(endpoint: &str) -> PushRequest<'_> {
+        PushRequest {
+            endpoint,
+            p256dh: &[],
+            auth: &[],
+            payload: b"{}",
+            ttl_seconds: 60,
+            urgency: Urgency::Normal,
+            topic: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn endpoints_are_checked_again_at_send() {
+        let strict = client(EndpointPolicy::default());
+        for endpoint in [
+            "https://127.0.0.1/push",
+            "https://[::ffff:10.0.0.1]/push",
+            "https://push.localhost/push",
+            "https://fcm.googleapis.com:8443/push",
+            "https://evil.example.com/push",
+        ] {
+            assert_eq!(
+                strict.send(request(endpoint), Utc::now()).await,
+                SendResult::Refused,
+                "{endpoint}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn names_that_resolve_to_internal_addresses_are_refused_at_connect() {
+        use reqwest::dns::Resolve as _;
+        let resolve = |policy: EndpointPolicy, name: &str| {
+            CheckedResolver { policy }.resolve(name.parse().unwrap())
+        };
+        // A name on the allow-list is only as good as what it resolves to when the push goes.
+        for name in [
+            "localhost",
+            "push.localhost",
+            "127.0.0.1",
+            "::1",
+            "10.1.2.3",
+        ] {
+            let refused = resolve(EndpointPolicy::default(), name)
+                .await
+                .err()
+                .unwrap();
+            assert!(refused.is::<RefusedAddress>(), "{name}: {refused}");
+        }
+        let permissive = EndpointPolicy {
+            allow_private_addresses: true,
+            ..EndpointPolicy::default()
+        };
+        let addresses: Vec<_> = resolve(permissive, "push.localhost")
+            .await
+            .unwrap()
+            .collect();
+        assert!(addresses.iter().all(|address| address.ip().is_loopback()));
+
+        // Through reqwest, the refusal is told apart from a service that does not answer.
+        let strict = client(EndpointPolicy::default());
+        let err = strict
+            .http
+            .get("http://localhost:9/")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(is_refused_address(&err), "{err:?}");
+    }
 
     #[test]
     fn retry_after_takes_seconds_or_a_date() {

@@ -523,7 +523,7 @@ fn decide(
             retry_after,
         } => (Some(status), retry_after),
         SendResult::NoAnswer => (None, None),
-        SendResult::Unsendable => return Decision::Fail(None),
+        SendResult::Unsendable | SendResult::Refused => return Decision::Fail(None),
     };
     match push::classify(status, retry_after) {
         Outcome::Delivered => Decision::Delivered,

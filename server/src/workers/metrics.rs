@@ -212,6 +212,29 @@ pub fn render_workers(
     out
 }
 
+/// The pairing-code rate limit's series: attempts it refused since start, and the client keys it
+/// remembers now (bounded; the least recent are forgotten).
+pub fn render_pairing_limit(refused: u64, clients: usize) -> String {
+    let mut out = String::new();
+    let name = "tomoni_pairing_rate_limited_total";
+    header(
+        &mut out,
+        name,
+        "counter",
+        "Pairing-code attempts refused by the per-client rate limit, since this process started.",
+    );
+    let _ = writeln!(out, "{name} {refused}");
+    let name = "tomoni_pairing_rate_limit_clients";
+    header(
+        &mut out,
+        name,
+        "gauge",
+        "Clients (IPv4 addresses, IPv6 /64s) the pairing rate limit remembers now.",
+    );
+    let _ = writeln!(out, "{name} {clients}");
+    out
+}
+
 /// A label value, escaped as the text format wants.
 fn label(value: &str) -> String {
     value

@@ -260,7 +260,16 @@ async fn push(backend: &str, n: usize) {
 
     let vapid =
         VapidKey::load(None, &database.data_dir, "mailto:bench@example.invalid").expect("vapid");
-    let push = Arc::new(PushClient::new(Arc::new(vapid), Duration::from_secs(10)).expect("client"));
+    // The counting endpoint listens on loopback, over plain HTTP, on a port the system picks.
+    let policy = tomoni_schema::domain::push::EndpointPolicy {
+        allow_private_addresses: true,
+        allow_http: true,
+        allow_any_port: true,
+        ..Default::default()
+    };
+    let push = Arc::new(
+        PushClient::new(Arc::new(vapid), Duration::from_secs(10), policy).expect("client"),
+    );
     let metrics = Arc::new(PushMetrics::default());
     let dispatcher = Dispatcher::new(
         db.clone(),

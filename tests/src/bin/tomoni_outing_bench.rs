@@ -256,6 +256,7 @@ fn settings_for(database: &TestDatabase) -> Settings {
     };
     settings.push.allow_private_addresses = true;
     settings.push.allow_http = true;
+    settings.push.allow_any_port = true;
     settings
 }
 

@@ -26,6 +26,8 @@ struct Member {
     token: String,
     /// A second device, used as the target of revokeDevice so the member's own token keeps working.
     spare_device: String,
+    /// The second device's token: once the device is revoked, nothing it sends gets in.
+    spare_token: String,
     /// The person this member has an active support match with.
     partner: Option<String>,
 }
@@ -74,13 +76,24 @@ async fn organisation(app: &TestApp, name: &str, home: bool) -> (String, Vec<Mem
                 (id, token)
             }
         };
-        let (_, spare_device) = app.pair(&coordinator_token, &id).await;
+        let (spare_token, spare_device) = app.pair(&coordinator_token, &id).await;
+        if role == Role::Participant {
+            // A crisis plan to read (or not): the policy decides who sees it, not its absence.
+            app.graphql(
+                Some(&coordinator_token),
+                "mutation($input: UpdateParticipantProfileInput!) { updateParticipantProfile(input: $input) { person { id } } }",
+                json!({ "input": { "personId": id, "crisisPlan": "Call the ward office." } }),
+            )
+            .await
+            .data();
+        }
         members.push(Member {
             role,
             home,
             id,
             token,
             spare_device,
+            spare_token,
             partner: None,
         });
     }
@@ -148,6 +161,8 @@ async fn every_role_sees_and_changes_exactly_what_the_rules_allow() {
     let world = world(&app).await;
     let mut mismatches = Vec::new();
     let mut checked = 0;
+    // Every operation above, to be sent again from revoked devices at the end.
+    let mut revoked_cases: Vec<(&str, &str, Value)> = Vec::new();
 
     for viewer in world.members.iter().filter(|member| member.home) {
         for target in &world.members {
@@ -216,6 +231,68 @@ async fn every_role_sees_and_changes_exactly_what_the_rules_allow() {
                 )),
                 Role::Coordinator => {}
             }
+            // Fields that are null to whoever may not read them (the record itself stays visible).
+            let mut guarded: Vec<(&str, &str, &str, bool)> = Vec::new();
+            if target.role == Role::Supporter {
+                // A supporter's profile: the supporter and coordinators; not another supporter,
+                // not their matched participant.
+                guarded.push((
+                    "person.supporterProfile",
+                    "query($id: ID!) { person(id: $id) { supporterProfile { experienceTags } } }",
+                    "/person/supporterProfile",
+                    may_edit,
+                ));
+            }
+            if target.role == Role::Participant {
+                // The crisis plan: the participant and coordinators; a matched supporter only
+                // around an outing with them (there is none here).
+                guarded.push((
+                    "participantProfile.crisisPlan",
+                    "query($id: ID!) { person(id: $id) { participantProfile { crisisPlan } } }",
+                    "/person/participantProfile/crisisPlan",
+                    may_edit,
+                ));
+                // Who read it: the participant and coordinators.
+                guarded.push((
+                    "participantProfile.crisisPlanReads",
+                    "query($id: ID!) { person(id: $id) { participantProfile { crisisPlanReads { readAt } } } }",
+                    "/person/participantProfile/crisisPlanReads",
+                    may_edit,
+                ));
+            }
+            for (operation, query, pointer, readable) in guarded {
+                let answer = app
+                    .graphql(Some(&viewer.token), query, json!({ "id": target.id }))
+                    .await;
+                checked += 1;
+                let actual = match answer.error_code() {
+                    Some(code) => code.to_owned(),
+                    None if answer.body["data"]
+                        .pointer(pointer)
+                        .is_some_and(|value| !value.is_null()) =>
+                    {
+                        "READ".to_owned()
+                    }
+                    None => "NULL".to_owned(),
+                };
+                let expected = match (visible, readable) {
+                    (false, _) => "NOT_FOUND",
+                    (true, true) => "READ",
+                    (true, false) => "NULL",
+                };
+                if actual != expected {
+                    mismatches.push(format!(
+                        "{:?} → {operation} of {:?} ({}): expected {expected}, got {actual}",
+                        viewer.role,
+                        target.role,
+                        if same_org {
+                            "own organisation"
+                        } else {
+                            "other organisation"
+                        },
+                    ));
+                }
+            }
             for (operation, query, variables, expected) in cases {
                 let answer = app
                     .graphql(Some(&viewer.token), query, variables.clone())
@@ -235,12 +312,15 @@ async fn every_role_sees_and_changes_exactly_what_the_rules_allow() {
                     ));
                 }
                 // Anonymous requests never get past authentication.
-                let anonymous = app.graphql(None, query, variables).await;
+                let anonymous = app.graphql(None, query, variables.clone()).await;
                 if outcome(&anonymous) != "UNAUTHENTICATED" {
                     mismatches.push(format!(
                         "anonymous → {operation}: got {}",
                         outcome(&anonymous)
                     ));
+                }
+                if !revoked_cases.iter().any(|(seen, ..)| *seen == operation) {
+                    revoked_cases.push((operation, query, variables));
                 }
             }
         }
@@ -294,6 +374,42 @@ async fn every_role_sees_and_changes_exactly_what_the_rules_allow() {
                 viewer.role,
                 outcome(&create)
             ));
+        }
+
+        // Concerns: participants raise them, coordinators and the participant read them, and a
+        // supporter never does.
+        let concern_cases = [
+            (
+                "raiseConcern",
+                "mutation($input: RaiseConcernInput!) { raiseConcern(input: $input) { concern { id } } }",
+                json!({ "input": { "text": "I would like to talk about my outings." } }),
+                if viewer.role == Role::Participant {
+                    "OK"
+                } else {
+                    "FORBIDDEN"
+                },
+            ),
+            (
+                "concerns",
+                "{ concerns { nodes { id } } }",
+                json!({}),
+                if viewer.role == Role::Supporter {
+                    "FORBIDDEN"
+                } else {
+                    "OK"
+                },
+            ),
+        ];
+        for (operation, query, variables, expected) in concern_cases {
+            let answer = app.graphql(Some(&viewer.token), query, variables).await;
+            checked += 1;
+            if outcome(&answer) != expected {
+                mismatches.push(format!(
+                    "{:?} → {operation}: expected {expected}, got {}",
+                    viewer.role,
+                    outcome(&answer)
+                ));
+            }
         }
 
         // Lists hold exactly what the viewer may see.
@@ -352,6 +468,24 @@ async fn every_role_sees_and_changes_exactly_what_the_rules_allow() {
                 viewer.role,
                 seen.len()
             ));
+        }
+    }
+
+    // Every home member revoked their own spare device above (revokeDevice is theirs to do):
+    // from it, every operation is UNAUTHENTICATED, whatever the role.
+    for member in world.members.iter().filter(|member| member.home) {
+        for (operation, query, variables) in &revoked_cases {
+            let answer = app
+                .graphql(Some(&member.spare_token), query, variables.clone())
+                .await;
+            checked += 1;
+            if outcome(&answer) != "UNAUTHENTICATED" {
+                mismatches.push(format!(
+                    "{:?} from a revoked device → {operation}: got {}",
+                    member.role,
+                    outcome(&answer)
+                ));
+            }
         }
     }
 

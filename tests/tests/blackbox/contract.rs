@@ -148,7 +148,9 @@ fn every_push_payload_the_code_builds_matches_its_json_schema() {
             alert_id: id,
             outing_id: id,
         },
+        Message::OutingCancelled { outing_id: id },
         Message::MatchUpdate { match_id: id },
+        Message::ConcernRaised { concern_id: id },
         Message::TrainingDue {
             due_on: at.date_naive(),
         },

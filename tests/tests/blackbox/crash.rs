@@ -38,6 +38,7 @@ fn start_server(database: &TestDatabase) -> Child {
         .env("TOMONI_DATA_DIR", &database.data_dir)
         .env("TOMONI_PUSH__ALLOW_HTTP", "true")
         .env("TOMONI_PUSH__ALLOW_PRIVATE_ADDRESSES", "true")
+        .env("TOMONI_PUSH__ALLOW_ANY_PORT", "true")
         .env("TOMONI_PUSH__REQUEST_TIMEOUT_SECONDS", "1")
         .env("TOMONI_PUSH__LEASE_SECONDS", "2")
         .env("TOMONI_PUSH__MAX_IN_FLIGHT", MAX_IN_FLIGHT.to_string())

@@ -11,10 +11,8 @@ use crate::outings::{app, world};
 const PLAN: &str = "静かな場所で座る。姉に電話: 090-0000-0000";
 const READ: &str = "query($id: ID!) { person(id: $id) { participantProfile { crisisPlan } } }";
 
-#[tokio::test]
-async fn a_matched_supporter_reads_the_crisis_plan_only_around_an_outing_together() {
-    let app = app().await;
-    let w = world(&app).await;
+/// The world's participant has a crisis plan and an active match with the world's lead.
+async fn with_plan_and_match(app: &tomoni_tests::TestApp, w: &crate::outings::Outing) {
     app.graphql(
         Some(&w.coordinator),
         "mutation($input: UpdateParticipantProfileInput!) { updateParticipantProfile(input: $input) { person { id } } }",
@@ -27,6 +25,13 @@ async fn a_matched_supporter_reads_the_crisis_plan_only_around_an_outing_togethe
     app.match_step(&w.lead_token, "acceptMatch", json!({ "matchId": match_id }))
         .await
         .data();
+}
+
+#[tokio::test]
+async fn a_matched_supporter_reads_the_crisis_plan_only_around_an_outing_together() {
+    let app = app().await;
+    let w = world(&app).await;
+    with_plan_and_match(&app, &w).await;
     let read = |token: String| {
         let app = &app;
         let participant = w.participant.clone();
@@ -78,4 +83,75 @@ async fn a_matched_supporter_reads_the_crisis_plan_only_around_an_outing_togethe
     );
     // The coordinators still read it.
     assert_eq!(read(w.other_coordinator.clone()).await, PLAN);
+}
+
+#[tokio::test]
+async fn every_read_of_a_crisis_plan_is_recorded_and_the_participant_sees_who_read_theirs() {
+    let app = app().await;
+    let w = world(&app).await;
+    with_plan_and_match(&app, &w).await;
+    const READS: &str = "query($id: ID!) { person(id: $id) { participantProfile { crisisPlanReads { readAt readerName readerRole } } } }";
+    let reads = |token: String| {
+        let app = &app;
+        let participant = w.participant.clone();
+        async move {
+            app.graphql(Some(&token), READS, json!({ "id": participant }))
+                .await
+                .data()["person"]["participantProfile"]["crisisPlanReads"]
+                .clone()
+        }
+    };
+    assert_eq!(reads(w.participant_token.clone()).await, json!([]));
+
+    // The coordinator reads it twice (two requests); the participant reads their own; the
+    // matched supporter between outings is refused it: only the coordinator's reads count.
+    for _ in 0..2 {
+        app.graphql(Some(&w.coordinator), READ, json!({ "id": w.participant }))
+            .await
+            .data();
+    }
+    app.graphql(
+        Some(&w.participant_token),
+        READ,
+        json!({ "id": w.participant }),
+    )
+    .await
+    .data();
+    let refused = app
+        .graphql(Some(&w.lead_token), READ, json!({ "id": w.participant }))
+        .await;
+    assert!(refused.data()["person"]["participantProfile"]["crisisPlan"].is_null());
+
+    let seen = reads(w.participant_token.clone()).await;
+    let seen = seen.as_array().unwrap();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    for read in seen {
+        assert_eq!(read["readerName"], "Coordinator");
+        assert_eq!(read["readerRole"], "COORDINATOR");
+        assert!(read["readAt"].is_string());
+    }
+    // Coordinators see the list too; the supporter does not.
+    assert_eq!(
+        reads(w.coordinator.clone()).await.as_array().unwrap().len(),
+        2
+    );
+    assert!(reads(w.lead_token.clone()).await.is_null());
+
+    // A supporter on an outing with the participant reads it: that read is recorded too, and
+    // listed newest first.
+    app.plan_outing(&w.coordinator, &w.participant, &w.lead, 60, 60)
+        .await
+        .data();
+    app.clock.advance(Duration::minutes(1));
+    let read = app
+        .graphql(Some(&w.lead_token), READ, json!({ "id": w.participant }))
+        .await;
+    assert_eq!(
+        read.data()["person"]["participantProfile"]["crisisPlan"],
+        PLAN
+    );
+    let seen = reads(w.participant_token.clone()).await;
+    assert_eq!(seen.as_array().unwrap().len(), 3);
+    assert_eq!(seen[0]["readerName"], "Ken");
+    assert_eq!(seen[0]["readerRole"], "SUPPORTER");
 }

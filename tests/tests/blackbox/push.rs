@@ -17,7 +17,7 @@ use uuid::Uuid;
 const WAIT: Duration = Duration::from_secs(20);
 
 /// An organisation with a coordinator and a participant whose phone is paired.
-async fn participant(app: &TestApp) -> (String, String, String) {
+pub(crate) async fn participant(app: &TestApp) -> (String, String, String) {
     let (_, coordinator) = app.organisation_with_coordinator("Hospital").await;
     let person = app
         .create_person(&coordinator, "PARTICIPANT", "Haruka")
@@ -30,7 +30,7 @@ fn manual_dispatch(settings: &mut tomoni_server::config::Settings) {
     settings.push.dispatcher = false;
 }
 
-async fn remind(app: &TestApp, person: &str, message: Message, key: &str) -> Uuid {
+pub(crate) async fn remind(app: &TestApp, person: &str, message: Message, key: &str) -> Uuid {
     let person_id: Uuid = person.parse().unwrap();
     let row = tomoni_schema::store::people::find(&app.db, person_id)
         .await
@@ -52,7 +52,7 @@ async fn remind(app: &TestApp, person: &str, message: Message, key: &str) -> Uui
     .id()
 }
 
-async fn delivery_of(app: &TestApp, notification: Uuid) -> push_deliveries::Model {
+pub(crate) async fn delivery_of(app: &TestApp, notification: Uuid) -> push_deliveries::Model {
     let deliveries = tomoni_schema::store::outbox::deliveries_of(&app.db, notification)
         .await
         .unwrap();

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod audit_log;
 pub mod certificates;
 pub mod check_ins;
+pub mod concerns;
 pub mod contact_addresses;
 pub mod course_modules;
 pub mod course_prerequisites;
