@@ -444,10 +444,7 @@ impl Settings {
             ));
         }
         if self.limits.max_complexity < 300 {
-            return Err(invalid(
-                "limits.max_complexity",
-                "must be at least 300 (the playground needs it)",
-            ));
+            return Err(invalid("limits.max_complexity", "must be at least 300"));
         }
         if self.limits.max_batch == 0 {
             return Err(invalid("limits.max_batch", "must be at least 1"));
