@@ -12,13 +12,13 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, T
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::api::events::DomainEvent;
 use crate::domain::outings::{
     ALERT_REPEAT_PUSH_MINUTES, AlertReason, AlertStatus, AlertStep, AlertTier, AlertWatch,
     CheckInKind, DEFAULT_ACKNOWLEDGED_REMINDER_MINUTES, DEFAULT_SOS_UNANSWERED_MINUTES,
     OutingAction, OutingStatus, Watch, WatchAction, WatchStep, advise_emergency_numbers, bounds,
     joined, status_with_alerts, transition,
 };
+use crate::events::DomainEvent;
 use crate::notify::{self, Message, Recipient};
 use crate::store;
 use crate::store::audit::AuditEntry;

@@ -338,8 +338,7 @@ async fn wake_on_new_notifications(events: EventBus, wake: Arc<tokio::sync::Noti
     loop {
         match receiver.recv().await {
             Ok(envelope)
-                if envelope.event
-                    == tomoni_schema::api::events::DomainEvent::NotificationsQueued =>
+                if envelope.event == tomoni_schema::events::DomainEvent::NotificationsQueued =>
             {
                 wake.notify_one()
             }

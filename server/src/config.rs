@@ -279,7 +279,7 @@ impl Default for Limits {
             max_fields: tomoni_schema::api::query_limits::DEFAULT_MAX_FIELDS,
             max_batch: 10,
             redeem_attempts_per_minute: 10,
-            subscription_backlog: tomoni_schema::api::events::DEFAULT_BACKLOG,
+            subscription_backlog: tomoni_schema::events::DEFAULT_BACKLOG,
         }
     }
 }

@@ -154,7 +154,7 @@ pub struct TestApp {
     /// The application's push dispatcher, to drive tick by tick when `push.dispatcher` is off.
     pub dispatcher: Arc<Dispatcher>,
     /// The application's event bus, to publish on as its own requests and workers do.
-    pub events: tomoni_schema::api::EventBus,
+    pub events: tomoni_schema::events::EventBus,
     /// The alert e-mail fallback (when `email.smtp_url` is set), to drive tick by tick when
     /// `email.worker` is off.
     pub email_fallback: Option<Arc<tomoni_server::workers::email_fallback::EmailFallback>>,

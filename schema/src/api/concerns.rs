@@ -10,7 +10,6 @@ use uuid::Uuid;
 
 use super::context::{loaders, state, viewer};
 use super::error::{ApiError, ApiResult, reasons};
-use super::events::DomainEvent;
 use super::inputs::parse_id;
 use super::mutation::{audit, valid};
 use super::pagination::{connection, page_request};
@@ -18,6 +17,7 @@ use super::types::Person;
 use crate::domain::access::MatchStanding;
 use crate::domain::people::Role as DomainRole;
 use crate::domain::text;
+use crate::events::DomainEvent;
 use crate::notify::{self, Message, Recipient};
 use crate::store;
 use crate::store::entities::concerns;

@@ -8,12 +8,12 @@ use sea_orm::{DatabaseConnection, DbErr};
 
 use super::ApiConfig;
 use super::error::{ApiError, ApiResult};
-use super::events::EventBus;
 use super::loaders::Loaders;
 use crate::domain::access::Viewer;
 use crate::domain::clock::{Clock, SharedClock};
 use crate::domain::credentials::AccessToken;
 use crate::domain::people::Role;
+use crate::events::EventBus;
 use crate::store;
 
 /// State shared by every request, stored in the schema.

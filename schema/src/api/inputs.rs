@@ -1,10 +1,13 @@
 //! Mutation inputs and payloads, one pair per mutation (`verbNoun(input: VerbNounInput!)`).
 
 use async_graphql::{ID, InputObject, MaybeUndefined, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::error::{ApiError, ApiResult};
 use super::types::{Device, Locale, Organisation, PairingCode, Person, Role};
+use crate::domain::clock::{self, WindowError};
+use crate::domain::text::{self, InvalidText};
 
 /// Reads an `ID` argument as one of ours, or names the field at fault.
 pub fn parse_id(id: &ID, field: &'static str) -> ApiResult<Uuid> {
@@ -121,4 +124,34 @@ pub struct RevokeDeviceInput {
 #[derive(SimpleObject)]
 pub struct RevokeDevicePayload {
     pub device: Device,
+}
+
+/// An instant from a request inside the dates the program handles ([`clock::bounded_instant`]),
+/// or BAD_USER_INPUT naming the field. Call it before any arithmetic with the instant.
+pub fn bounded_instant(field: &'static str, at: DateTime<Utc>) -> ApiResult<DateTime<Utc>> {
+    clock::bounded_instant(at).map_err(|reason| ApiError::bad_input(field, reason.to_string()))
+}
+
+/// A calendar day from a request, checked like an instant.
+pub fn bounded_date(field: &'static str, day: NaiveDate) -> ApiResult<NaiveDate> {
+    clock::bounded_date(day).map_err(|reason| ApiError::bad_input(field, reason.to_string()))
+}
+
+/// A window given as the arguments `from` and `to`: both bounded, `to` after `from`, at most
+/// `max_days` long (and never more than [`clock::WINDOW_DAYS_MAX`]).
+pub fn bounded_window(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    max_days: i64,
+) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
+    clock::bounded_window(from, to, max_days).map_err(|err| match err {
+        WindowError::From(reason) => ApiError::bad_input("from", reason.to_string()),
+        WindowError::To(reason) => ApiError::bad_input("to", reason.to_string()),
+    })
+}
+
+/// A list argument no longer than `max` ([`text::list_len`]), checked before its items are read
+/// and before any database access; BAD_USER_INPUT names the argument and the limit.
+pub fn ensure_list_len(field: &'static str, len: usize, max: usize) -> ApiResult<()> {
+    text::list_len(len, max).map_err(|InvalidText(reason)| ApiError::bad_input(field, reason))
 }

@@ -2,8 +2,6 @@
 //! supporter's break, the lists each role may see, and ranked suggestions for coordinators. Every
 //! change is checked against `domain::matching`, audited, and pushed to the people concerned.
 
-use std::collections::HashSet;
-
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Duration, Utc};
@@ -13,7 +11,6 @@ use uuid::Uuid;
 
 use super::context::{loaders, state, viewer};
 use super::error::{ApiError, ApiResult, reasons};
-use super::events::DomainEvent;
 use super::inputs::parse_id;
 use super::mutation::{audit, valid};
 use super::pagination::{connection, page_request};
@@ -27,7 +24,8 @@ use crate::domain::matching::{
 };
 use crate::domain::people::{Locale, Role as DomainRole};
 use crate::domain::text;
-use crate::notify::{self, Message, Recipient};
+use crate::events::DomainEvent;
+use crate::jobs::matches::{concerned, push_match_update, record_expired};
 use crate::store;
 use crate::store::entities::{people, support_matches};
 
@@ -413,56 +411,6 @@ async fn ensure_room(
         return Err(capacity_full(Cap::ActiveMatches, capacity));
     }
     Ok(())
-}
-
-/// Plans a lock-screen-safe "your match was updated" push for each recipient but the actor.
-async fn push_match_update(
-    txn: &DatabaseTransaction,
-    actor: Uuid,
-    row: &support_matches::Model,
-    event: &str,
-    recipients: &[Uuid],
-    now: DateTime<Utc>,
-) -> ApiResult<bool> {
-    let mut planned = false;
-    let mut seen = HashSet::new();
-    for person in recipients {
-        if *person == actor || !seen.insert(*person) {
-            continue;
-        }
-        notify::remind(
-            txn,
-            Recipient {
-                person_id: *person,
-                organisation_id: row.organisation_id,
-            },
-            Message::MatchUpdate { match_id: row.id },
-            now,
-            &format!(
-                "match:{}:{event}:{}:{}",
-                row.id.simple(),
-                now.timestamp_micros(),
-                person.simple()
-            ),
-            now,
-        )
-        .await?;
-        planned = true;
-    }
-    Ok(planned)
-}
-
-/// Whom a change concerns: proposals go to the supporter; answers and expiry to whoever proposed
-/// (and an acceptance to the participant too); pauses, resumptions and endings to both members.
-fn concerned(row: &support_matches::Model, action: Option<MatchAction>) -> Vec<Uuid> {
-    match action {
-        None => vec![row.supporter_id],
-        Some(MatchAction::Accept) => vec![row.participant_id, row.proposed_by],
-        Some(MatchAction::Decline | MatchAction::Expire) => vec![row.proposed_by],
-        Some(MatchAction::Pause | MatchAction::Resume | MatchAction::End) => {
-            vec![row.supporter_id, row.participant_id]
-        }
-    }
 }
 
 #[derive(InputObject)]
@@ -954,86 +902,4 @@ async fn change(
         state.events.publish(DomainEvent::NotificationsQueued);
     }
     SupportMatch::from_row(changed)
-}
-
-/// Expires every proposal past its expiry: audited, and whoever proposed it is told. The server
-/// runs this periodically; two servers running it at once expire each proposal once.
-pub async fn expire_proposals(
-    db: &sea_orm::DatabaseConnection,
-    now: DateTime<Utc>,
-) -> ApiResult<usize> {
-    let txn = store::begin_write(db).await?;
-    let expired = store::matches::expire_due(&txn, now).await?;
-    record_expired(&txn, &expired, now).await?;
-    txn.commit().await?;
-    Ok(expired.len())
-}
-
-/// Audits proposals that just expired and tells their proposers, whoever noticed the expiry (the
-/// sweep, or a new proposal for the same pair).
-async fn record_expired(
-    txn: &DatabaseTransaction,
-    expired: &[support_matches::Model],
-    now: DateTime<Utc>,
-) -> ApiResult<()> {
-    for row in expired {
-        store::audit::record(
-            txn,
-            store::audit::AuditEntry {
-                organisation_id: row.organisation_id,
-                actor_id: None,
-                action: "match.expired",
-                subject_kind: "support_match",
-                subject_id: Some(row.id),
-                detail: None,
-            },
-            now,
-        )
-        .await?;
-        push_match_update(
-            txn,
-            Uuid::nil(),
-            row,
-            "expired",
-            &concerned(row, Some(MatchAction::Expire)),
-            now,
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn recipients_follow_the_change() {
-        let now = Utc::now();
-        let row = support_matches::Model {
-            id: Uuid::now_v7(),
-            organisation_id: Uuid::now_v7(),
-            supporter_id: Uuid::now_v7(),
-            participant_id: Uuid::now_v7(),
-            status: "proposed".into(),
-            proposed_by: Uuid::now_v7(),
-            proposed_at: now,
-            expires_at: now,
-            responded_at: None,
-            paused_at: None,
-            ended_at: None,
-            end_reason: None,
-            closing_reflection: None,
-            updated_at: now,
-        };
-        assert_eq!(concerned(&row, None), vec![row.supporter_id]);
-        assert_eq!(
-            concerned(&row, Some(MatchAction::Accept)),
-            vec![row.participant_id, row.proposed_by]
-        );
-        assert_eq!(
-            concerned(&row, Some(MatchAction::End)),
-            vec![row.supporter_id, row.participant_id]
-        );
-    }
 }

@@ -4,7 +4,6 @@
 mod concerns;
 pub mod context;
 pub mod error;
-pub mod events;
 mod inputs;
 pub mod introspection;
 mod loaders;
@@ -31,10 +30,9 @@ use async_graphql::{Request, SDLExportOptions, Schema};
 use chrono::Duration;
 use sea_orm::DatabaseConnection;
 
+pub use crate::events::EventBus;
 use context::ApiState;
 pub use context::{Auth, AuthError, authenticate};
-pub use events::EventBus;
-pub use matches::expire_proposals;
 pub use subscription::SubscriptionRoot;
 
 /// Every query field: merged from the areas of the API.

@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use super::context::{ApiState, client_ip, state, viewer};
 use super::error::{ApiError, ApiResult};
-use super::events::DomainEvent;
 use super::inputs::*;
 use super::lookup::{editable_person, managed_person, visible_device};
 use super::types::{Device, Organisation, PairingCode, Person};
@@ -18,14 +17,13 @@ use crate::domain::contact;
 use crate::domain::credentials::{AccessToken, PairingCode as Code, PairingCodeError};
 use crate::domain::people::{DEFAULT_TIME_ZONE, Locale, Role};
 use crate::domain::text::{self, InvalidText};
+use crate::events::DomainEvent;
 use crate::store;
 use crate::store::audit::AuditEntry;
 
 const DISPLAY_NAME_MAX: usize = 100;
 const ORGANISATION_NAME_MAX: usize = 200;
 const DEVICE_LABEL_MAX: usize = 100;
-const TAGS_MAX: usize = 30;
-const TAG_CHARS_MAX: usize = 60;
 
 /// People, profiles, pairing and devices.
 #[derive(Default)]
@@ -448,7 +446,12 @@ fn valid_time_zone(field: &'static str, value: Option<&str>) -> ApiResult<Option
 
 fn valid_tags(field: &'static str, values: Option<&[String]>) -> ApiResult<Option<Vec<String>>> {
     values
-        .map(|values| valid(field, text::tag_list(values, TAGS_MAX, TAG_CHARS_MAX)))
+        .map(|values| {
+            valid(
+                field,
+                text::tag_list(values, text::TAGS_MAX, text::TAG_CHARS_MAX),
+            )
+        })
         .transpose()
 }
 

@@ -15,8 +15,7 @@ use uuid::Uuid;
 
 use super::context::{ApiState, loaders, state, viewer};
 use super::error::{ApiError, ApiResult, reasons};
-use super::events::DomainEvent;
-use super::inputs::parse_id;
+use super::inputs::{bounded_instant, bounded_window, ensure_list_len, parse_id};
 use super::mutation::{audit, valid};
 use super::pagination::{connection, page_of, page_request};
 use super::training::{
@@ -24,7 +23,7 @@ use super::training::{
     zone_of,
 };
 use crate::domain::access::{MatchRefusal, PairStep, Viewer, match_allows};
-use crate::domain::clock::{at_local, day_bounds};
+use crate::domain::clock::{self, at_local, day_bounds};
 use crate::domain::matching::Cap;
 use crate::domain::outings::{
     self as rules, AlertReason as DomainAlertReason, AlertStatus as DomainAlertStatus,
@@ -33,6 +32,7 @@ use crate::domain::outings::{
 };
 use crate::domain::people::Role as DomainRole;
 use crate::domain::text;
+use crate::events::DomainEvent;
 use crate::notify;
 use crate::safety;
 use crate::store;
@@ -797,7 +797,11 @@ fn cap_full(cap: Cap, limit: u32) -> ApiError {
     .with_detail("limit", limit)
 }
 
+/// A plan's times: bounded dates (checked first: the week, the reminders and the watchdog all
+/// compute from them), not in the past, in order, not too long.
 fn check_times(start: DateTime<Utc>, end: DateTime<Utc>, now: DateTime<Utc>) -> ApiResult<()> {
+    bounded_instant("plannedStart", start)?;
+    bounded_instant("plannedEnd", end)?;
     if start < now - Duration::minutes(5) {
         return Err(ApiError::bad_input(
             "plannedStart",
@@ -1019,7 +1023,8 @@ impl OutingQuery {
         let state = state(ctx)?;
         let db = &state.db;
         let (from, to) = match (from, to) {
-            (Some(from), Some(to)) => (from, to),
+            // Bounded before any arithmetic (the store looks back from `from`).
+            (Some(from), Some(to)) => bounded_window(from, to, bounds::MY_DAY_WINDOW_DAYS)?,
             (None, None) => {
                 let organisation = store::organisations::find(db, viewer.organisation_id)
                     .await?
@@ -1037,12 +1042,6 @@ impl OutingQuery {
                 ));
             }
         };
-        if to <= from || to - from > Duration::days(31) {
-            return Err(ApiError::bad_input(
-                "to",
-                "must be after from, at most 31 days later",
-            ));
-        }
         let rows = store::outings::of_person_between(db, viewer.person_id, from, to).await?;
         outing_objects(db, rows).await
     }
@@ -1065,6 +1064,16 @@ impl OutingQuery {
         let viewer = viewer(ctx)?;
         ensure_coordinator(&viewer, "only coordinators list the organisation's outings")?;
         let request = page_request(first, after.as_deref())?;
+        let (from, to) = match (from, to) {
+            (Some(from), Some(to)) => {
+                let (from, to) = bounded_window(from, to, clock::WINDOW_DAYS_MAX)?;
+                (Some(from), Some(to))
+            }
+            (from, to) => (
+                from.map(|from| bounded_instant("from", from)).transpose()?,
+                to.map(|to| bounded_instant("to", to)).transpose()?,
+            ),
+        };
         let filter = store::outings::OutingFilter {
             from,
             to,
@@ -1151,8 +1160,10 @@ impl OutingMutation {
         let viewer = viewer(ctx)?;
         let participant_id = parse_id(&input.participant_id, "participantId")?;
         let lead_id = parse_id(&input.lead_supporter_id, "leadSupporterId")?;
+        let trainees = input.trainee_supporter_ids.as_deref().unwrap_or_default();
+        ensure_list_len("traineeSupporterIds", trainees.len(), bounds::TRAINEES_MAX)?;
         let mut trainee_ids = Vec::new();
-        for id in input.trainee_supporter_ids.as_deref().unwrap_or_default() {
+        for id in trainees {
             let id = parse_id(id, "traineeSupporterIds")?;
             if id == lead_id || trainee_ids.contains(&id) {
                 return Err(ApiError::bad_input(
@@ -1161,12 +1172,6 @@ impl OutingMutation {
                 ));
             }
             trainee_ids.push(id);
-        }
-        if trainee_ids.len() > 5 {
-            return Err(ApiError::bad_input(
-                "traineeSupporterIds",
-                "at most 5 trainees",
-            ));
         }
         let staff_id = input
             .staff_companion_id
@@ -1551,6 +1556,13 @@ impl OutingMutation {
         )?;
         check_coordinates(input.latitude, input.longitude)?;
         let kind = DomainCheckInKind::from(input.kind);
+        // Bounded before the rule below computes with it. An SOS is never refused for its
+        // `madeAt`: one outside the dates the program handles counts as sent now.
+        let sent_at = match input.made_at {
+            Some(at) if kind == DomainCheckInKind::Sos => clock::bounded_instant(at).ok(),
+            Some(at) => Some(bounded_instant("madeAt", at)?),
+            None => None,
+        };
         let state = state(ctx)?;
         let now = state.clock.now();
         let txn = store::begin_write(&state.db).await?;
@@ -1576,8 +1588,8 @@ impl OutingMutation {
         } else {
             step(&outing, actor, OutingAction::CheckIn)?;
         }
-        let made_at = rules::check_in_made_at(input.made_at, kind, outing.started_at, now)
-            .ok_or_else(|| {
+        let made_at =
+            rules::check_in_made_at(sent_at, kind, outing.started_at, now).ok_or_else(|| {
                 ApiError::bad_input(
                     "madeAt",
                     "is too far in the future or before the outing started",
@@ -1660,8 +1672,13 @@ impl OutingMutation {
     ) -> ApiResult<AcknowledgeAlertsPayload> {
         let viewer = viewer(ctx)?;
         ensure_coordinator(&viewer, "only coordinators acknowledge alerts")?;
-        if input.alert_ids.is_empty() || input.alert_ids.len() > 20 {
-            return Err(ApiError::bad_input("alertIds", "must name 1 to 20 alerts"));
+        ensure_list_len(
+            "alertIds",
+            input.alert_ids.len(),
+            bounds::ACKNOWLEDGED_ALERTS_MAX,
+        )?;
+        if input.alert_ids.is_empty() {
+            return Err(ApiError::bad_input("alertIds", "must name an alert"));
         }
         let mut ids = Vec::new();
         for id in &input.alert_ids {
@@ -1846,12 +1863,11 @@ impl OutingMutation {
     ) -> ApiResult<UpdateOutingRemindersPayload> {
         let viewer = viewer(ctx)?;
         ensure_coordinator(&viewer, "only coordinators change reminders")?;
-        if input.minutes_before.len() > bounds::REMINDERS_MAX {
-            return Err(ApiError::bad_input(
-                "minutesBefore",
-                format!("at most {} reminders", bounds::REMINDERS_MAX),
-            ));
-        }
+        ensure_list_len(
+            "minutesBefore",
+            input.minutes_before.len(),
+            bounds::REMINDERS_MAX,
+        )?;
         let mut minutes = Vec::new();
         for value in &input.minutes_before {
             let value = u32::try_from(*value)

@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use super::context::{state, viewer};
 use super::error::{ApiError, ApiResult};
-use super::events::DomainEvent;
 use super::inputs::parse_id;
 use super::lookup::editable_person;
 use super::mutation::{audit, valid};
@@ -19,6 +18,7 @@ use crate::domain::credentials::sha256_hex;
 use crate::domain::push::{KeyError, SubscriptionKeys, check_endpoint};
 use crate::domain::quiet_hours::QuietHours;
 use crate::domain::text;
+use crate::events::DomainEvent;
 use crate::notify::{self, Message, Recipient};
 use crate::store;
 use crate::store::entities::{notification_settings, push_subscriptions};

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::context::{loaders, state, viewer};
 use super::error::{ApiError, ApiResult};
-use super::inputs::parse_id;
+use super::inputs::{bounded_instant, ensure_list_len, parse_id};
 use super::mutation::{audit, valid};
 use super::training::{ensure_coordinator, member_in};
 use super::types::Person;
@@ -274,6 +274,9 @@ impl RotaQuery {
     ) -> ApiResult<DutyRota> {
         let viewer = viewer(ctx)?;
         ensure_coordinator(&viewer, "only coordinators see the rota")?;
+        // Bounded before the rota is expanded (it looks days beyond both ends).
+        bounded_instant("from", from)?;
+        bounded_instant("to", to)?;
         rules::check_window(from, to).map_err(|err| rota_error("to", err))?;
         let state = state(ctx)?;
         let organisation_id = viewer.organisation_id;
@@ -321,9 +324,7 @@ impl RotaMutation {
         let viewer = viewer(ctx)?;
         ensure_coordinator(&viewer, "only coordinators set the rota")?;
         let person_id = parse_id(&input.person_id, "personId")?;
-        if input.shifts.len() > MAX_SHIFTS_PER_PATTERN {
-            return Err(rota_error("shifts", RotaError::TooMany));
-        }
+        ensure_list_len("shifts", input.shifts.len(), MAX_SHIFTS_PER_PATTERN)?;
         let mut shifts = Vec::with_capacity(input.shifts.len());
         for shift in &input.shifts {
             let start = parse_time(&shift.start).map_err(|err| rota_error("start", err))?;
@@ -373,6 +374,8 @@ impl RotaMutation {
         let viewer = viewer(ctx)?;
         ensure_coordinator(&viewer, "only coordinators set the rota")?;
         let person_id = parse_id(&input.person_id, "personId")?;
+        bounded_instant("from", input.from)?;
+        bounded_instant("to", input.to)?;
         rules::check_exception(input.from, input.to).map_err(|err| rota_error("to", err))?;
         let note = input
             .note

@@ -9,12 +9,12 @@ use uuid::Uuid;
 
 use super::context::{ApiState, state, viewer};
 use super::error::{ApiError, ApiResult};
-use super::events::DomainEvent;
 use super::inputs::parse_id;
 use super::lookup::visible_person;
 use super::outings::{self, Alert, OutingEvent};
 use super::types::{Device, DeviceEvent, DeviceEventKind};
 use crate::domain::access::Viewer;
+use crate::events::DomainEvent;
 use crate::store;
 
 pub struct SubscriptionRoot;

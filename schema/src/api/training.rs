@@ -14,8 +14,7 @@ use uuid::Uuid;
 
 use super::context::{loaders, state, viewer};
 use super::error::{ApiError, ApiResult, reasons};
-use super::events::DomainEvent;
-use super::inputs::parse_id;
+use super::inputs::{bounded_date, ensure_list_len, parse_id};
 use super::mutation::{audit, valid};
 use super::pagination::{encode_cursor, page_request};
 use super::types::Person;
@@ -25,7 +24,8 @@ use crate::domain::matching::{
 };
 use crate::domain::people::Role as DomainRole;
 use crate::domain::text;
-use crate::domain::training::{self as rules, Capabilities};
+use crate::domain::training::{self as rules, Capabilities, PREREQUISITES_MAX};
+use crate::events::DomainEvent;
 use crate::notify::{self, Recipient};
 use crate::store;
 use crate::store::entities::{
@@ -36,11 +36,6 @@ use crate::store::training::{Curriculum, FactsScope};
 const TITLE_MAX: usize = 200;
 const NOTE_MAX: usize = 4000;
 const MODULE_MINUTES_MAX: i32 = 100 * 60;
-/// The earliest training or supervision date the program records.
-const EARLIEST_RECORDED_DATE: NaiveDate = match NaiveDate::from_ymd_opt(1990, 1, 1) {
-    Some(date) => date,
-    None => NaiveDate::MIN,
-};
 
 #[derive(Enum, Copy, Clone, Debug, Eq, PartialEq)]
 #[graphql(remote = "crate::domain::training::CourseLevel")]
@@ -1537,9 +1532,7 @@ impl TrainingMutation {
 
 fn parse_ids(ids: Option<&[ID]>, field: &'static str) -> ApiResult<Vec<Uuid>> {
     let ids = ids.unwrap_or_default();
-    if ids.len() > 50 {
-        return Err(ApiError::bad_input(field, "must have at most 50 items"));
-    }
+    ensure_list_len(field, ids.len(), PREREQUISITES_MAX)?;
     let mut parsed: Vec<Uuid> = Vec::with_capacity(ids.len());
     for value in ids {
         let uuid = parse_id(value, field)?;
@@ -1608,18 +1601,13 @@ async fn ensure_trainer_or_coordinator(
     }
 }
 
-/// Training and supervision happened on a real past day: not in the future, and not before
-/// `EARLIEST_RECORDED_DATE` (a mistyped year such as 0026 would make the supporter overdue at once,
-/// and PostgreSQL cannot store the oldest dates at all).
+/// Training and supervision happened on a real past day: inside the dates the program handles
+/// (from 1990: a mistyped year such as 0026 would make the supporter overdue at once, and
+/// PostgreSQL cannot store the oldest dates at all), and not in the future.
 fn check_past_date(field: &'static str, date: NaiveDate, today: NaiveDate) -> ApiResult<()> {
+    bounded_date(field, date)?;
     if date > today {
         return Err(ApiError::bad_input(field, "must not be in the future"));
-    }
-    if date < EARLIEST_RECORDED_DATE {
-        return Err(ApiError::bad_input(
-            field,
-            format!("must be on or after {EARLIEST_RECORDED_DATE}"),
-        ));
     }
     Ok(())
 }

@@ -415,6 +415,12 @@ pub mod bounds {
     /// Reminder offsets an organisation may choose: up to 3, each at most 7 days before.
     pub const REMINDERS_MAX: usize = 3;
     pub const REMINDER_MINUTES_MAX: u32 = 7 * 24 * 60;
+    /// Most trainees on one outing (`traineeSupporterIds`).
+    pub const TRAINEES_MAX: usize = 5;
+    /// Most alerts acknowledged together (`alertIds`).
+    pub const ACKNOWLEDGED_ALERTS_MAX: usize = 20;
+    /// Longest window `myDay` looks at (tighter than the 92 days any window may span).
+    pub const MY_DAY_WINDOW_DAYS: i64 = 31;
 }
 
 /// The step of the check-in ladder already taken for the current deadline.

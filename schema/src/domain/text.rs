@@ -46,6 +46,20 @@ pub fn note(value: &str, max_chars: usize, required: bool) -> Result<String, Inv
     Ok(trimmed.to_owned())
 }
 
+/// Most tags in one of a profile's lists (experience, languages, areas, preferences).
+pub const TAGS_MAX: usize = 30;
+/// Longest tag.
+pub const TAG_CHARS_MAX: usize = 60;
+
+/// A list from a request holds at most `max` items. Checked on the length alone, before any item
+/// is read: every list argument's limit goes through here.
+pub fn list_len(len: usize, max: usize) -> Result<(), InvalidText> {
+    if len > max {
+        return Err(InvalidText(format!("must have at most {max} items")));
+    }
+    Ok(())
+}
+
 /// A list of short tags (experience, languages, areas, preferences): each a single line, no
 /// duplicates (kept in the order given), and not too many.
 pub fn tag_list(
@@ -53,9 +67,7 @@ pub fn tag_list(
     max_items: usize,
     max_chars: usize,
 ) -> Result<Vec<String>, InvalidText> {
-    if values.len() > max_items {
-        return Err(InvalidText(format!("must have at most {max_items} items")));
-    }
+    list_len(values.len(), max_items)?;
     let mut tags: Vec<String> = Vec::with_capacity(values.len());
     for value in values {
         let tag = single_line(value, max_chars)?;
@@ -77,6 +89,23 @@ pub fn time_zone(value: &str) -> Result<Tz, InvalidText> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn list_lengths_are_checked_on_the_length_alone() {
+        assert_eq!(list_len(0, 0), Ok(()));
+        assert_eq!(list_len(5, 5), Ok(()));
+        assert_eq!(
+            list_len(6, 5),
+            Err(InvalidText("must have at most 5 items".into()))
+        );
+        assert!(list_len(usize::MAX, 50).is_err());
+        // Length first: an over-long list of bad tags is refused for its length.
+        let tags = vec!["\u{7}".to_owned(); TAGS_MAX + 1];
+        assert_eq!(
+            tag_list(&tags, TAGS_MAX, TAG_CHARS_MAX),
+            Err(InvalidText(format!("must have at most {TAGS_MAX} items")))
+        );
+    }
 
     #[test]
     fn notes_keep_line_breaks_and_refuse_other_controls() {

@@ -8,6 +8,10 @@ use chrono::{Months, NaiveDate};
 
 use super::people::{UnknownValue, stored_names};
 
+/// Most prerequisites one course or module may name (`prerequisiteCourseIds`,
+/// `prerequisiteModuleIds`).
+pub const PREREQUISITES_MAX: usize = 50;
+
 /// Where a course sits in the program (Japan's national training: basic 基礎研修, specialised
 /// 専門研修, follow-up フォローアップ研修), or an organisation's own course.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -331,7 +331,7 @@ async fn serve_socket(
 /// is then looked up again.
 async fn watch_revocation(
     db: sea_orm::DatabaseConnection,
-    events: Option<tokio::sync::broadcast::Receiver<api::events::Envelope>>,
+    events: Option<tokio::sync::broadcast::Receiver<tomoni_schema::events::Envelope>>,
     device: tokio::sync::oneshot::Receiver<uuid::Uuid>,
 ) {
     use tokio::sync::broadcast::error::RecvError;
@@ -341,12 +341,12 @@ async fn watch_revocation(
     loop {
         let maybe_missed = match events.recv().await {
             Ok(envelope) => match envelope.event {
-                api::events::DomainEvent::DeviceRevoked { device_id: id, .. }
+                tomoni_schema::events::DomainEvent::DeviceRevoked { device_id: id, .. }
                     if id == device_id =>
                 {
                     return;
                 }
-                api::events::DomainEvent::EventsLost { .. } => true,
+                tomoni_schema::events::DomainEvent::EventsLost { .. } => true,
                 _ => false,
             },
             Err(RecvError::Lagged(_)) => true,

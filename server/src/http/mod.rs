@@ -1,8 +1,10 @@
-//! The HTTP surface: the router shared by production and tests, request logging, and health checks.
+//! The HTTP surface: the router shared by production and tests, request logging, panics answered
+//! as errors, and health checks.
 
 mod graphql;
 mod playground;
 
+use std::any::Any;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -16,6 +18,7 @@ use sea_orm::DatabaseConnection;
 use tomoni_schema::api::TomoniSchema;
 use tomoni_schema::domain::clock::SharedClock;
 use tomoni_schema::store::{self, Readiness};
+use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::config::Limits;
 use crate::workers::{PushMetrics, WorkerHealth};
@@ -55,8 +58,32 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
+        // Inside the request log, so a request that panicked is logged with its 500.
+        .layer(catch_panics())
         .layer(middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// A panic while answering a request (a bug: every input is checked before it can cause one)
+/// becomes the GraphQL error every client already handles instead of a dropped connection. 500,
+/// not 200: nothing was executed to completion, and proxies and monitoring should count it as
+/// the server's fault. The panic's message is not logged here: it may quote what was sent.
+fn catch_panics() -> CatchPanicLayer<fn(Box<dyn Any + Send + 'static>) -> Response> {
+    CatchPanicLayer::custom(internal_error_for_panic)
+}
+
+fn internal_error_for_panic(_panic: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!("a request panicked; answered INTERNAL");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        axum::Json(serde_json::json!({
+            "errors": [{
+                "message": "internal error",
+                "extensions": { "code": tomoni_schema::api::error::codes::INTERNAL },
+            }]
+        })),
+    )
+        .into_response()
 }
 
 /// One line per request: method, path (never the query string, which can hold variables), status
@@ -166,4 +193,51 @@ async fn metrics(State(state): State<AppState>) -> Response {
 
 async fn not_found() -> (StatusCode, &'static str) {
     (StatusCode::NOT_FOUND, "not found")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_a_graphql_internal_error() {
+        let app: Router = Router::new()
+            .route(
+                "/boom",
+                get(|| async {
+                    let window: Vec<i64> = Vec::new();
+                    // An out-of-bounds index, as a forgotten bound would make.
+                    axum::Json(window[usize::from(window.is_empty())])
+                }),
+            )
+            .route("/fine", get(|| async { "ok" }))
+            .layer(catch_panics());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move { axum::serve(listener, app).await });
+        let _already_installed = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::new();
+
+        let response = client
+            .get(format!("http://{address}/boom"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 500);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL" } }]
+            })
+        );
+        // The server goes on serving.
+        let response = client
+            .get(format!("http://{address}/fine"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        server.abort();
+    }
 }

@@ -7,8 +7,8 @@ use sea_orm::sqlx::postgres::PgListener;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::error::RecvError;
-use tomoni_schema::api::EventBus;
-use tomoni_schema::api::events::DomainEvent;
+use tomoni_schema::events::DomainEvent;
+use tomoni_schema::events::EventBus;
 use uuid::Uuid;
 
 const CHANNEL: &str = "tomoni_events";

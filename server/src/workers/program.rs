@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
-use tomoni_schema::api::error::{ApiError, ErrorChain};
+use tomoni_schema::api::error::ErrorChain;
 use tomoni_schema::domain::clock::SharedClock;
 
 use super::health::{WorkerHealth, error_class};
@@ -32,7 +32,7 @@ pub async fn run(
             _ = stop.wait_for(|stop| *stop) => return,
         }
         let tick = health.start_tick(NAME);
-        let outcome = tomoni_schema::api::expire_proposals(&db, clock.now()).await;
+        let outcome = tomoni_schema::jobs::matches::expire_proposals(&db, clock.now()).await;
         health.end_tick(
             NAME,
             tick,
@@ -41,11 +41,10 @@ pub async fn run(
         match outcome {
             Ok(0) => {}
             Ok(expired) => tracing::info!(expired, "match proposals expired"),
-            Err(ApiError::Internal(cause)) => tracing::warn!(
-                error = %ErrorChain(cause.as_ref()),
+            Err(cause) => tracing::warn!(
+                error = %ErrorChain(&cause),
                 "match proposal sweep failed; retrying at the next tick"
             ),
-            Err(_) => tracing::warn!("match proposal sweep failed; retrying at the next tick"),
         }
     }
 }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
-use tomoni_schema::api::EventBus;
-use tomoni_schema::api::events::DomainEvent;
 use tomoni_schema::domain::clock::SharedClock;
+use tomoni_schema::events::DomainEvent;
+use tomoni_schema::events::EventBus;
 
 use super::health::{WorkerHealth, error_class};
 

@@ -3,6 +3,7 @@
 
 use reqwest::header::CONTENT_TYPE;
 use serde_json::json;
+use tomoni_schema::domain::clock::Clock as _;
 use tomoni_tests::{Answer, TestApp, answer, spawn_app};
 
 const CREATE: &str =
@@ -356,4 +357,332 @@ async fn unknown_ids_and_unknown_routes_are_not_found() {
         .await
         .unwrap();
     assert_eq!(response.status(), 404);
+}
+
+/// Row counts of the snapshot's tables and of the outing and rota tables too.
+async fn everything(app: &TestApp) -> Vec<u64> {
+    use tomoni_schema::store::entities::*;
+    let mut counts = app.snapshot().await;
+    counts.extend([
+        app.count(outings::Entity).await,
+        app.count(outing_members::Entity).await,
+        app.count(check_ins::Entity).await,
+        app.count(alerts::Entity).await,
+        app.count(duty_shifts::Entity).await,
+        app.count(duty_exceptions::Entity).await,
+    ]);
+    counts
+}
+
+/// The earliest and nearly the latest instants chrono represents.
+const MIN: &str = "-262143-01-01T00:00:00Z";
+const MIN_NEXT_DAY: &str = "-262143-01-02T00:00:00Z";
+const MAX: &str = "+262142-12-30T10:00:00Z";
+const MAX_LATER: &str = "+262142-12-30T11:00:00Z";
+
+const MY_DAY: &str = "query($from: DateTime, $to: DateTime) { myDay(from: $from, to: $to) { id } }";
+const OUTINGS: &str =
+    "query($from: DateTime, $to: DateTime) { outings(from: $from, to: $to) { nodes { id } } }";
+
+/// Every date a request carries is bounded (1990 to 2100, windows at most 92 days or the query's
+/// own tighter limit) before any arithmetic: chrono's extreme dates used to panic in date
+/// arithmetic and drop the connection with no answer.
+#[tokio::test]
+async fn dates_out_of_bounds_are_bad_user_input_before_any_arithmetic() {
+    let app = crate::outings::app().await;
+    let w = crate::outings::world(&app).await;
+    let planned = app
+        .plan_outing(&w.coordinator, &w.participant, &w.lead, 10, 60)
+        .await;
+    let outing_id = planned.data()["planOuting"]["outing"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before = everything(&app).await;
+
+    let plan = |start: &str, end: &str| {
+        json!({ "input": {
+            "participantId": w.participant, "leadSupporterId": w.lead, "purpose": "TRANSPORT_PRACTICE",
+            "place": "市バス 西長堀", "plannedStart": start, "plannedEnd": end,
+        } })
+    };
+    let cases: Vec<(&str, &str, &str, serde_json::Value, &str)> = vec![
+        (
+            "myDay from chrono's first day",
+            &w.lead_token,
+            MY_DAY,
+            json!({ "from": MIN, "to": MIN_NEXT_DAY }),
+            "from",
+        ),
+        (
+            "myDay to chrono's last year",
+            &w.lead_token,
+            MY_DAY,
+            json!({ "from": "2026-01-01T00:00:00Z", "to": MAX }),
+            "to",
+        ),
+        (
+            "myDay from before 1990",
+            &w.lead_token,
+            MY_DAY,
+            json!({ "from": "1989-12-31T23:00:00Z", "to": "1990-01-01T01:00:00Z" }),
+            "from",
+        ),
+        (
+            "myDay over 31 days",
+            &w.lead_token,
+            MY_DAY,
+            json!({ "from": "2026-01-01T00:00:00Z", "to": "2026-02-01T00:00:01Z" }),
+            "to",
+        ),
+        (
+            "outings over 500,000 years",
+            &w.coordinator,
+            OUTINGS,
+            json!({ "from": "-250000-01-01T00:00:00Z", "to": "+250000-01-01T00:00:00Z" }),
+            "from",
+        ),
+        (
+            "outings over 92 days",
+            &w.coordinator,
+            OUTINGS,
+            json!({ "from": "2026-01-01T00:00:00Z", "to": "2026-04-03T00:00:01Z" }),
+            "to",
+        ),
+        (
+            "outings to chrono's last year",
+            &w.coordinator,
+            OUTINGS,
+            json!({ "to": MAX }),
+            "to",
+        ),
+        (
+            "dutyRota from chrono's first day",
+            &w.coordinator,
+            "query($from: DateTime!, $to: DateTime!) { dutyRota(from: $from, to: $to) { from } }",
+            json!({ "from": MIN, "to": MIN_NEXT_DAY }),
+            "from",
+        ),
+        (
+            "addDutyException in chrono's last year",
+            &w.coordinator,
+            "mutation($input: AddDutyExceptionInput!) { addDutyException(input: $input) { exception { id } } }",
+            json!({ "input": { "personId": w.coordinator_id, "from": MAX, "to": MAX_LATER, "kind": "OFF" } }),
+            "from",
+        ),
+        (
+            "planOuting in chrono's last year",
+            &w.coordinator,
+            tomoni_tests::program::PLAN_OUTING,
+            plan(MAX, MAX_LATER),
+            "plannedStart",
+        ),
+        (
+            "planOuting ending after 2100",
+            &w.coordinator,
+            tomoni_tests::program::PLAN_OUTING,
+            plan("2099-12-31T23:30:00Z", "2100-01-01T00:30:00Z"),
+            "plannedEnd",
+        ),
+        (
+            "replanOuting to chrono's last year",
+            &w.coordinator,
+            "mutation($input: ReplanOutingInput!) { replanOuting(input: $input) { outing { id } } }",
+            json!({ "input": { "outingId": outing_id, "plannedStart": MAX, "plannedEnd": MAX_LATER } }),
+            "plannedStart",
+        ),
+        (
+            "checkIn made in chrono's first year",
+            &w.lead_token,
+            "mutation($input: CheckInInput!) { checkIn(input: $input) { checkIn { id } } }",
+            json!({ "input": { "outingId": outing_id, "kind": "OK", "madeAt": MIN } }),
+            "madeAt",
+        ),
+        (
+            "recordModuleCompletion in chrono's first year",
+            &w.coordinator,
+            tomoni_tests::program::RECORD_COMPLETION,
+            json!({ "input": { "supporterId": w.lead, "moduleId": w.curriculum.basic_modules[0], "completedOn": "-262143-01-01", "assessedById": w.coordinator_id } }),
+            "completedOn",
+        ),
+    ];
+    for (what, token, query, variables, field) in cases {
+        let answer = app.graphql(Some(token), query, variables).await;
+        assert_eq!(answer.status.as_u16(), 200, "{what}: {answer:?}");
+        assert_eq!(
+            answer.error_code(),
+            Some("BAD_USER_INPUT"),
+            "{what}: {answer:?}"
+        );
+        assert_eq!(
+            answer.body["errors"][0]["extensions"]["field"], field,
+            "{what}: {answer:?}"
+        );
+        assert_eq!(
+            everything(&app).await,
+            before,
+            "{what}: something was written"
+        );
+    }
+
+    // Inside the bounds, the same queries answer.
+    app.graphql(
+        Some(&w.coordinator),
+        OUTINGS,
+        json!({ "from": "2026-01-01T00:00:00Z", "to": "2026-04-03T00:00:00Z" }),
+    )
+    .await
+    .data();
+
+    // An SOS is never refused for its `madeAt`: one out of bounds counts as sent now.
+    app.clock.advance(chrono::Duration::minutes(10));
+    app.outing_step(
+        &w.lead_token,
+        "startOuting",
+        json!({ "outingId": outing_id }),
+    )
+    .await
+    .data();
+    let sos = app
+        .graphql(
+            Some(&w.participant_token),
+            "mutation($input: CheckInInput!) { checkIn(input: $input) { checkIn { kind madeAt } } }",
+            json!({ "input": { "outingId": outing_id, "kind": "SOS", "madeAt": MIN } }),
+        )
+        .await;
+    let made_at: chrono::DateTime<chrono::Utc> = sos.data()["checkIn"]["checkIn"]["madeAt"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((made_at - app.clock.now()).num_seconds().abs() <= 1);
+}
+
+/// Runs one operation in-process as the holder of `token`, on a connection to the test's database
+/// that counts SQL statements; returns the statements run after authentication, and the errors.
+async fn statements_of(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+    variables: serde_json::Value,
+) -> (usize, Vec<async_graphql::ServerError>) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tomoni_schema::api::{
+        ApiConfig, ApiDeps, EventBus, authenticate, build_schema, prepare_request,
+    };
+
+    let mut db = sea_orm::Database::connect(app.settings.database_url())
+        .await
+        .unwrap();
+    let statements = Arc::new(AtomicUsize::new(0));
+    let counter = statements.clone();
+    db.set_metric_callback(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    let clock: Arc<tomoni_schema::domain::clock::ManualClock> = Arc::new(app.clock.clone());
+    let schema = build_schema(ApiDeps {
+        db: db.clone(),
+        clock: clock.clone(),
+        events: EventBus::new(),
+        config: ApiConfig::default(),
+    });
+    let auth = authenticate(&db, clock.as_ref(), Some(token))
+        .await
+        .unwrap_or_else(|_| panic!("the token authenticates"));
+    let request = async_graphql::Request::new(query)
+        .variables(async_graphql::Variables::from_json(variables));
+    statements.store(0, Ordering::SeqCst);
+    let response = schema
+        .execute(prepare_request(request, &schema, auth, None))
+        .await;
+    (statements.load(Ordering::SeqCst), response.errors)
+}
+
+/// Every list argument is bounded on its length before its items are read and before the
+/// database is touched: each list below is one item too long, of items that are all wrong, and
+/// the refusal names the argument and the limit, runs no SQL statement and changes nothing.
+#[tokio::test]
+async fn over_long_lists_are_refused_on_their_length_before_any_work() {
+    let app = spawn_app().await;
+    let (_, token) = app.organisation_with_coordinator("Hospital").await;
+    let someone = "0195a4b8-0000-7000-8000-000000000000";
+    let before = everything(&app).await;
+    let bad_ids = |n: usize| vec!["not-an-id"; n];
+    let cases: Vec<(&str, &str, serde_json::Value, usize)> = vec![
+        (
+            "traineeSupporterIds",
+            tomoni_tests::program::PLAN_OUTING,
+            json!({ "input": {
+                "participantId": someone, "leadSupporterId": someone, "purpose": "TRANSPORT_PRACTICE",
+                "place": "x", "plannedStart": "2026-12-01T10:00:00Z", "plannedEnd": "2026-12-01T11:00:00Z",
+                "traineeSupporterIds": bad_ids(6),
+            } }),
+            5,
+        ),
+        (
+            "alertIds",
+            "mutation($input: AcknowledgeAlertsInput!) { acknowledgeAlerts(input: $input) { alerts { id } } }",
+            json!({ "input": { "alertIds": bad_ids(21) } }),
+            20,
+        ),
+        (
+            "prerequisiteCourseIds",
+            "mutation($input: CreateCourseInput!) { createCourse(input: $input) { course { id } } }",
+            json!({ "input": { "level": "BASIC", "titleJa": "x", "titleEn": "x", "prerequisiteCourseIds": bad_ids(51) } }),
+            50,
+        ),
+        (
+            "prerequisiteModuleIds",
+            "mutation($input: AddCourseModuleInput!) { addCourseModule(input: $input) { module { id } } }",
+            json!({ "input": { "courseId": someone, "titleJa": "x", "titleEn": "x", "format": "LECTURE", "durationMinutes": 90, "prerequisiteModuleIds": bad_ids(51) } }),
+            50,
+        ),
+        (
+            "shifts",
+            "mutation($input: SetDutyPatternInput!) { setDutyPattern(input: $input) { shifts { id } } }",
+            json!({ "input": { "personId": someone, "shifts": vec![json!({ "weekday": "MONDAY", "start": "99:99", "end": "99:99" }); 22] } }),
+            21,
+        ),
+        (
+            "minutesBefore",
+            "mutation($input: UpdateOutingRemindersInput!) { updateOutingReminders(input: $input) { minutesBefore } }",
+            json!({ "input": { "minutesBefore": [-1, -1, -1, -1] } }),
+            3,
+        ),
+        (
+            "experienceTags",
+            "mutation($input: UpdateSupporterProfileInput!) { updateSupporterProfile(input: $input) { person { id } } }",
+            json!({ "input": { "personId": someone, "experienceTags": vec!["\u{7}"; 31] } }),
+            30,
+        ),
+        (
+            "preferences",
+            "mutation($input: UpdateParticipantProfileInput!) { updateParticipantProfile(input: $input) { person { id } } }",
+            json!({ "input": { "personId": someone, "preferences": vec!["\u{7}"; 31] } }),
+            30,
+        ),
+    ];
+    for (field, query, variables, limit) in cases {
+        let answer = app.graphql(Some(&token), query, variables.clone()).await;
+        assert_eq!(answer.status.as_u16(), 200, "{field}: {answer:?}");
+        let message = answer.expect_error("BAD_USER_INPUT");
+        assert_eq!(
+            answer.body["errors"][0]["extensions"]["field"], field,
+            "{answer:?}"
+        );
+        assert_eq!(message, format!("{field}: must have at most {limit} items"));
+        assert_eq!(
+            everything(&app).await,
+            before,
+            "{field}: something was written"
+        );
+
+        let (statements, errors) = statements_of(&app, &token, query, variables).await;
+        assert_eq!(errors.len(), 1, "{field}: {errors:?}");
+        assert_eq!(
+            statements, 0,
+            "{field}: refused only after touching the database"
+        );
+    }
 }

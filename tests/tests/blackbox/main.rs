@@ -19,6 +19,7 @@ mod demo;
 mod email_fallback;
 mod ended_access;
 mod health;
+mod layers;
 mod matches;
 mod migrations;
 mod outings;

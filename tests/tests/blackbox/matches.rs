@@ -278,12 +278,12 @@ async fn declined_and_expired_proposals_free_the_pair() {
     assert_eq!(reason(&late), Some("INVALID_TRANSITION"));
     assert_eq!(late.body["errors"][0]["extensions"]["from"], "EXPIRED");
     // The sweep marks it, audits it and tells whoever proposed; running it again does nothing.
-    let expired = tomoni_schema::api::expire_proposals(&app.db, app.clock.now())
+    let expired = tomoni_schema::jobs::matches::expire_proposals(&app.db, app.clock.now())
         .await
         .unwrap();
     assert_eq!(expired, 1);
     assert_eq!(
-        tomoni_schema::api::expire_proposals(&app.db, app.clock.now())
+        tomoni_schema::jobs::matches::expire_proposals(&app.db, app.clock.now())
             .await
             .unwrap(),
         0

@@ -484,7 +484,7 @@ async fn the_safety_ladder_climbs_until_someone_acknowledges() {
     assert!(
         tick.events.iter().any(|event| matches!(
             event,
-            tomoni_schema::api::events::DomainEvent::AlertChanged { .. }
+            tomoni_schema::events::DomainEvent::AlertChanged { .. }
         )),
         "{:?}",
         tick.events

@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tomoni_schema::api::events::DomainEvent;
+use tomoni_schema::events::DomainEvent;
 use tomoni_tests::{TestApp, spawn_app_with};
 use uuid::Uuid;
 
