@@ -120,8 +120,12 @@ impl Application {
                 health.clone(),
             ))
         });
+        let playground_schema = serde_json::to_vec(&api::introspection::result().await?)
+            .context("cannot serialise the schema for the playground")?
+            .into();
         let router = http::router(http::AppState {
             schema,
+            playground_schema,
             db: db.clone(),
             clock: clock.clone(),
             limits: Arc::new(settings.limits.clone()),
@@ -388,6 +392,8 @@ pub fn build_schema(
             vapid_public_key: vapid_public_key.to_owned(),
             max_depth: settings.limits.max_depth,
             max_complexity: settings.limits.max_complexity,
+            max_aliases: settings.limits.max_aliases,
+            max_fields: settings.limits.max_fields,
             pairing_code_lifetime: chrono::Duration::minutes(i64::from(
                 settings.pairing_code_minutes,
             )),

@@ -219,6 +219,10 @@ pub struct Limits {
     pub max_depth: usize,
     /// Largest complexity of a query.
     pub max_complexity: usize,
+    /// Most aliases in one request (counted as its fragments expand).
+    pub max_aliases: usize,
+    /// Most fields in one request (counted as its fragments expand).
+    pub max_fields: usize,
     /// Most operations in one batched request.
     pub max_batch: usize,
     /// Pairing-code attempts per client address per minute.
@@ -269,8 +273,10 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             body_bytes: 1024 * 1024,
-            max_depth: 16,
+            max_depth: 10,
             max_complexity: 1000,
+            max_aliases: tomoni_schema::api::query_limits::DEFAULT_MAX_ALIASES,
+            max_fields: tomoni_schema::api::query_limits::DEFAULT_MAX_FIELDS,
             max_batch: 10,
             redeem_attempts_per_minute: 10,
             subscription_backlog: tomoni_schema::events::DEFAULT_BACKLOG,
@@ -423,18 +429,22 @@ impl Settings {
         if self.limits.body_bytes < 1024 {
             return Err(invalid("limits.body_bytes", "must be at least 1024"));
         }
-        // GraphiQL's own introspection query nests about 15 deep: the playground needs it to work.
-        if self.limits.max_depth < 15 {
+        // The app's operations nest up to 5 deep and select a few dozen fields; the playground
+        // gets its schema without introspecting, so it needs neither.
+        if self.limits.max_depth < 6 {
             return Err(invalid(
                 "limits.max_depth",
-                "must be at least 15 (the playground needs it)",
+                "must be at least 6 (the app's operations need it)",
+            ));
+        }
+        if self.limits.max_fields < 100 {
+            return Err(invalid(
+                "limits.max_fields",
+                "must be at least 100 (the app's operations need it)",
             ));
         }
         if self.limits.max_complexity < 300 {
-            return Err(invalid(
-                "limits.max_complexity",
-                "must be at least 300 (the playground needs it)",
-            ));
+            return Err(invalid("limits.max_complexity", "must be at least 300"));
         }
         if self.limits.max_batch == 0 {
             return Err(invalid("limits.max_batch", "must be at least 1"));

@@ -3,7 +3,8 @@
 // It starts `tomoni serve --demo` on a free loopback port with a fresh data directory, opens the
 // playground in Debian's Chromium (driven by playwright-core, no downloaded browser), runs the
 // default `Viewer` query once without a token (expects UNAUTHENTICATED) and once with the demo
-// coordinator's token pasted into the Headers tab (expects the coordinator's name).
+// coordinator's token pasted into the Headers tab (expects the coordinator's name), and checks that
+// the documentation comes from the server's schema.json, never from an introspection query.
 //
 // The browser can reach nothing but 127.0.0.1: DNS for every other host is mapped to NOTFOUND and
 // every request to another host is aborted and recorded, so the test also proves the page needs no
@@ -201,6 +202,7 @@ test('the playground runs the Viewer query with a pasted token, offline', { time
     if (!problems.offLoopbackRequests.includes(url)) problems.offLoopbackRequests.push(url);
   };
   const graphqlRequests = [];
+  const schemaResponses = [];
 
   try {
     server = await startServer(path.resolve(bin), dataDir);
@@ -247,6 +249,9 @@ test('the playground runs the Viewer query with a pasted token, offline', { time
     page.on('pageerror', (error) => problems.pageErrors.push(String(error?.stack || error)));
     page.on('response', (response) => {
       const url = response.url();
+      if (isLoopback(url) && new URL(url).pathname === '/playground/schema.json') {
+        schemaResponses.push(response.status());
+      }
       if (response.status() < 400 || !isLoopback(url)) return;
       const line = `${response.status()} ${url}`;
       if (isFaviconMiss(url)) excused.push(`response: ${line}`);
@@ -359,7 +364,21 @@ test('the playground runs the Viewer query with a pasted token, offline', { time
     assert.equal(new URL(last.url()).hostname, LOOPBACK_HOST);
     assert.equal(await last.headerValue('authorization'), `Bearer ${server.token}`);
 
-    // 5. Nothing went wrong on the way.
+    // 5. The schema came from the server (the documentation explorer lists the query root), and
+    // GraphiQL never introspected: over the API only coordinators may, within the depth limit.
+    assert.equal(schemaResponses.at(-1), 200, 'the playground loaded /playground/schema.json');
+    await page.getByRole('button', { name: /Show Documentation Explorer/i }).click();
+    await waitUntil(
+      page,
+      'the documentation explorer to show the query root',
+      () => document.querySelector('.graphiql-doc-explorer')?.innerText.includes('QueryRoot'),
+      null,
+      PAGE_READY_TIMEOUT_MS,
+    );
+    const introspections = graphqlRequests.filter((r) => /__schema/.test(r.postData() ?? ''));
+    assert.equal(introspections.length, 0, 'GraphiQL sent no introspection query');
+
+    // 6. Nothing went wrong on the way.
     assert.deepEqual(problems.offLoopbackRequests, [], 'the page asked for nothing outside 127.0.0.1');
     assert.deepEqual(problems.pageErrors, [], 'no uncaught exceptions in the page');
     assert.deepEqual(problems.consoleErrors, [], 'no console errors (CSP violations show up here)');

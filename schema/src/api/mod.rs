@@ -6,6 +6,7 @@ mod concerns;
 pub mod context;
 pub mod error;
 mod inputs;
+pub mod introspection;
 mod loaders;
 mod lookup;
 mod matches;
@@ -16,6 +17,7 @@ mod pairing_limit;
 mod parse_cache;
 mod push;
 mod query;
+pub mod query_limits;
 mod rota;
 mod subscription;
 mod training;
@@ -65,10 +67,14 @@ pub type TomoniSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 /// Limits and lifetimes the API enforces. The server fills this from its settings.
 #[derive(Clone, Debug)]
 pub struct ApiConfig {
-    /// Deepest selection nesting a query may have. GraphiQL's introspection query needs about 15.
+    /// Deepest selection nesting a query may have (the app's operations nest at most 5).
     pub max_depth: usize,
     /// Largest complexity (roughly: fields to resolve, lists counted by page size) of a query.
     pub max_complexity: usize,
+    /// Most aliases one request may use, counted as its fragments expand.
+    pub max_aliases: usize,
+    /// Most fields one request may select, counted as its fragments expand.
+    pub max_fields: usize,
     /// How long a pairing code works after it is issued.
     pub pairing_code_lifetime: Duration,
     /// Pairing-code redemption attempts allowed per client address per minute.
@@ -84,8 +90,10 @@ pub struct ApiConfig {
 impl Default for ApiConfig {
     fn default() -> Self {
         Self {
-            max_depth: 16,
+            max_depth: 10,
             max_complexity: 1000,
+            max_aliases: query_limits::DEFAULT_MAX_ALIASES,
+            max_fields: query_limits::DEFAULT_MAX_FIELDS,
             pairing_code_lifetime: Duration::minutes(15),
             redeem_attempts_per_minute: NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
             endpoint_policy: EndpointPolicy::default(),
@@ -122,7 +130,10 @@ pub fn build_schema(deps: ApiDeps) -> TomoniSchema {
     .limit_complexity(config.max_complexity)
     .extension(error::ErrorCodes)
     .extension(context::SocketDeviceCheck)
-    .extension(parse_cache::ParseCache::default())
+    .extension(parse_cache::ParseCache::new(query_limits::DocumentLimits {
+        max_aliases: config.max_aliases,
+        max_fields: config.max_fields,
+    }))
     .data(ApiState {
         db,
         clock,

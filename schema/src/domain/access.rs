@@ -143,6 +143,13 @@ impl Viewer {
     pub fn may_manage_organisation(&self, organisation_id: Uuid) -> bool {
         self.is_coordinator() && self.organisation_id == organisation_id
     }
+
+    /// Introspecting the API over it (`__schema`, `__type`): coordinators, who use tools on it.
+    /// The app is built against the committed contract; the playground gets the schema from the
+    /// server without asking.
+    pub fn may_introspect(&self) -> bool {
+        self.is_coordinator()
+    }
 }
 
 /// Where the support matches between an outing's lead supporter and its participant stand: the

@@ -33,6 +33,8 @@ pub struct AppState {
     pub health: Arc<WorkerHealth>,
     /// Whose `X-Forwarded-For` names the client (for rate limits).
     pub trusted_proxies: Arc<tomoni_schema::domain::client_address::TrustedProxies>,
+    /// The schema as an introspection result, computed at start, for the playground.
+    pub playground_schema: axum::body::Bytes,
 }
 
 /// Every route Tomoni serves.
@@ -42,6 +44,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(playground::page))
         .route("/playground", get(playground::page))
         .route("/playground/assets/{file}", get(playground::asset))
+        .route("/playground/schema.json", get(playground::schema))
         .route(
             "/graphql",
             get(graphql::get_query)

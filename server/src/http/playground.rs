@@ -1,8 +1,10 @@
 //! The GraphQL playground: GraphiQL and React served from inside the binary, so it works on a
 //! hospital network with no internet. The files come from the npm registry at build time (see
-//! `build.rs`); the page and its start-up script are ours.
+//! `build.rs`); the page and its start-up script are ours. GraphiQL is given the schema the server
+//! computed at start (`schema.json`): over the API, only coordinators may introspect, and
+//! GraphiQL's introspection query nests deeper than the depth limit.
 
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -89,6 +91,27 @@ pub async fn asset(Path(file): Path<String>) -> Response {
             ),
         ],
         *bytes,
+    )
+        .into_response()
+}
+
+/// `GET /playground/schema.json`: the API's types as an introspection result, no data. Served to
+/// whoever may load the playground, as the SDL is published in the mobile contract.
+pub async fn schema(State(state): State<super::AppState>) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            // It changes with every upgrade of the server: never a stale one after an upgrade.
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+        ],
+        state.playground_schema.clone(),
     )
         .into_response()
 }

@@ -28,6 +28,7 @@ mod pairing_limits;
 mod people;
 mod push;
 mod push_endpoints;
+mod query_limits;
 mod reminders;
 mod rota;
 mod safety_net;

@@ -377,7 +377,12 @@ async fn refusal_code(socket: &mut Socket) -> String {
 
 /// Sends `query` over an open socket as operation `id` (graphql-transport-ws `subscribe`, or the
 /// older protocol's `start`) and returns its first answer's payload.
-async fn operation_over(socket: &mut Socket, protocol: &str, id: &str, query: &str) -> Value {
+pub(crate) async fn operation_over(
+    socket: &mut Socket,
+    protocol: &str,
+    id: &str,
+    query: &str,
+) -> Value {
     let kind = if protocol == "graphql-ws" {
         "start"
     } else {
@@ -565,7 +570,11 @@ async fn revoking_a_device_on_one_server_closes_its_socket_on_another() {
 }
 
 /// A socket to the server at `address`, initialised with the token and acknowledged.
-async fn acknowledged(address: std::net::SocketAddr, protocol: &str, token: &str) -> Socket {
+pub(crate) async fn acknowledged(
+    address: std::net::SocketAddr,
+    protocol: &str,
+    token: &str,
+) -> Socket {
     let mut socket = connect_to(address, protocol).await;
     send(
         &mut socket,
