@@ -25,7 +25,7 @@ use crate::domain::access::{MatchRefusal, PairStep, Viewer, match_allows};
 use crate::domain::clock::week_of;
 use crate::domain::clock::{self, at_local, day_bounds};
 use crate::domain::clock::{today_in, zone_of};
-use crate::domain::matching::Cap;
+use crate::domain::matching::{Cap, WeeklyLoad};
 use crate::domain::outings::{
     self as rules, AlertReason as DomainAlertReason, AlertStatus as DomainAlertStatus,
     CheckInKind as DomainCheckInKind, OutingAction, OutingActor, OutingStatus as DomainStatus,
@@ -766,19 +766,21 @@ async fn supporter_fits(
     let week =
         store::outings::supporter_outings_between(txn, supporter.id, week_start, week_end, except)
             .await?;
-    let outings = u32::try_from(week.len()).unwrap_or(u32::MAX);
-    if outings + 1 > settings.weekly_outing_cap {
-        return Err(cap_full(Cap::WeeklyOutings, settings.weekly_outing_cap));
+    let load = WeeklyLoad {
+        outings: u32::try_from(week.len()).unwrap_or(u32::MAX),
+        minutes: week
+            .iter()
+            .map(|outing| (outing.planned_end - outing.planned_start).num_minutes())
+            .sum(),
+    };
+    match load
+        .with_outing((end - start).num_minutes())
+        .refuses(&settings)
+    {
+        Some(Cap::WeeklyOutings) => Err(cap_full(Cap::WeeklyOutings, settings.weekly_outing_cap)),
+        Some(cap) => Err(cap_full(cap, settings.weekly_hours_cap)),
+        None => Ok(()),
     }
-    let minutes: i64 = week
-        .iter()
-        .map(|outing| (outing.planned_end - outing.planned_start).num_minutes())
-        .sum::<i64>()
-        + (end - start).num_minutes();
-    if minutes > i64::from(settings.weekly_hours_cap) * 60 {
-        return Err(cap_full(Cap::WeeklyHours, settings.weekly_hours_cap));
-    }
-    Ok(())
 }
 
 fn cap_full(cap: Cap, limit: u32) -> ApiError {
@@ -793,49 +795,15 @@ fn cap_full(cap: Cap, limit: u32) -> ApiError {
 /// A plan's times: bounded dates (checked first: the week, the reminders and the watchdog all
 /// compute from them), not in the past, in order, not too long.
 fn check_times(start: DateTime<Utc>, end: DateTime<Utc>, now: DateTime<Utc>) -> ApiResult<()> {
-    bounded_instant("plannedStart", start)?;
-    bounded_instant("plannedEnd", end)?;
-    if start < now - Duration::minutes(5) {
-        return Err(ApiError::bad_input(
-            "plannedStart",
-            "must not be in the past",
-        ));
-    }
-    if end <= start {
-        return Err(ApiError::bad_input(
-            "plannedEnd",
-            "must be after the planned start",
-        ));
-    }
-    if end - start > Duration::hours(bounds::PLANNED_HOURS_MAX) {
-        return Err(ApiError::bad_input(
-            "plannedEnd",
-            format!(
-                "an outing is planned for at most {} hours",
-                bounds::PLANNED_HOURS_MAX
-            ),
-        ));
-    }
-    Ok(())
+    rules::check_planned_times(start, end, now).map_err(plan_refused)
 }
 
 fn check_coordinates(latitude: Option<f64>, longitude: Option<f64>) -> ApiResult<()> {
-    match (latitude, longitude) {
-        (None, None) => Ok(()),
-        (Some(lat), Some(lon))
-            if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) =>
-        {
-            Ok(())
-        }
-        (Some(_), Some(_)) => Err(ApiError::bad_input(
-            "latitude",
-            "must be a latitude (-90 to 90) and longitude (-180 to 180)",
-        )),
-        _ => Err(ApiError::bad_input(
-            "longitude",
-            "latitude and longitude come together",
-        )),
-    }
+    rules::check_coordinates(latitude, longitude).map_err(plan_refused)
+}
+
+fn plan_refused(refusal: rules::InvalidPlan) -> ApiError {
+    ApiError::bad_input(refusal.field, refusal.reason)
 }
 
 fn in_range(

@@ -815,11 +815,12 @@ impl TrainingQuery {
                 month.get(&snapshot.person.id).copied().unwrap_or_default();
             let (week_outings, week_minutes) =
                 week.get(&snapshot.person.id).copied().unwrap_or_default();
-            let weekly_outing_limit =
-                matching_rules::limit_state(week_outings, settings.weekly_outing_cap);
-            let week_hours = u32::try_from(week_minutes.div_euclid(60)).unwrap_or(u32::MAX);
-            let weekly_hours_limit =
-                matching_rules::hours_limit_state(week_hours, settings.weekly_hours_cap);
+            let week_load = matching_rules::WeeklyLoad {
+                outings: week_outings,
+                minutes: week_minutes,
+            };
+            let weekly_outing_limit = week_load.outings_state(&settings);
+            let weekly_hours_limit = week_load.hours_state(&settings);
             let attention = match_limit != DomainLimitState::Ok
                 || weekly_outing_limit != DomainLimitState::Ok
                 || weekly_hours_limit != DomainLimitState::Ok

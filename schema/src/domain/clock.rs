@@ -405,7 +405,10 @@ mod tests {
         // Half an hour later it is Monday there: the next week.
         let (next, _) = week_of(sunday_night + Duration::minutes(30), tokyo);
         assert_eq!(next, end);
-        assert_eq!(today_in("Asia/Tokyo", sunday_night).to_string(), "2026-12-06");
+        assert_eq!(
+            today_in("Asia/Tokyo", sunday_night).to_string(),
+            "2026-12-06"
+        );
         // A zone that does not parse falls back to Tokyo rather than failing a request.
         assert_eq!(zone_of("Not/AZone"), tokyo);
     }

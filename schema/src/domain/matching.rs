@@ -173,7 +173,7 @@ impl MatchLoad {
 }
 
 /// How close a supporter is to a limit, for the workload view.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LimitState {
     Ok,
     /// One place (or one outing, or 20 % of the hours) left.
@@ -200,6 +200,48 @@ pub fn hours_limit_state(hours: u32, cap: u32) -> LimitState {
         LimitState::Near
     } else {
         LimitState::Ok
+    }
+}
+
+/// A supporter's accompanied outings in one week (Monday to Monday in the organisation's zone),
+/// against the weekly caps that protect them. Planning asks `refuses` with the outing added; the
+/// coordinators' workload view shows `outings_state` and `hours_state`: one rule for both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WeeklyLoad {
+    pub outings: u32,
+    /// Planned minutes, summed over the week's outings.
+    pub minutes: i64,
+}
+
+impl WeeklyLoad {
+    /// The load with one more outing of `minutes`.
+    pub fn with_outing(self, minutes: i64) -> Self {
+        Self {
+            outings: self.outings.saturating_add(1),
+            minutes: self.minutes.saturating_add(minutes),
+        }
+    }
+
+    /// The cap this load passes, if any: more outings than the weekly cap, or more minutes than
+    /// its hours (reaching a cap exactly is allowed).
+    pub fn refuses(&self, settings: &ProgramSettings) -> Option<Cap> {
+        if self.outings > settings.weekly_outing_cap {
+            Some(Cap::WeeklyOutings)
+        } else if self.minutes > i64::from(settings.weekly_hours_cap) * 60 {
+            Some(Cap::WeeklyHours)
+        } else {
+            None
+        }
+    }
+
+    pub fn outings_state(&self, settings: &ProgramSettings) -> LimitState {
+        limit_state(self.outings, settings.weekly_outing_cap)
+    }
+
+    /// Whole hours planned against the hours cap (a started hour does not count yet).
+    pub fn hours_state(&self, settings: &ProgramSettings) -> LimitState {
+        let hours = u32::try_from(self.minutes.div_euclid(60)).unwrap_or(u32::MAX);
+        hours_limit_state(hours, settings.weekly_hours_cap)
     }
 }
 
@@ -609,5 +651,71 @@ mod tests {
             vec![candidate(9, &[], &[], 1), candidate(8, &[], &[], 1)],
         );
         assert_eq!(ranked[0].id, 8);
+    }
+
+    fn caps(outings: u32, hours: u32) -> ProgramSettings {
+        ProgramSettings {
+            weekly_outing_cap: outings,
+            weekly_hours_cap: hours,
+            ..ProgramSettings::default()
+        }
+    }
+
+    #[test]
+    fn a_weekly_load_may_reach_its_caps_but_not_pass_them() {
+        let settings = caps(3, 10);
+        let load = WeeklyLoad {
+            outings: 2,
+            minutes: 8 * 60,
+        };
+        assert_eq!(
+            load.with_outing(120).refuses(&settings),
+            None,
+            "exactly at both caps"
+        );
+        assert_eq!(
+            load.with_outing(121).refuses(&settings),
+            Some(Cap::WeeklyHours)
+        );
+        assert_eq!(
+            load.with_outing(60).with_outing(1).refuses(&settings),
+            Some(Cap::WeeklyOutings)
+        );
+        assert_eq!(load.outings_state(&settings), LimitState::Near);
+        assert_eq!(load.hours_state(&settings), LimitState::Near);
+        assert_eq!(
+            load.with_outing(120).hours_state(&settings),
+            LimitState::Reached
+        );
+        assert_eq!(WeeklyLoad::default().hours_state(&settings), LimitState::Ok);
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// More planned time never shows a supporter as less loaded, and whatever planning
+            /// accepted never shows past the cap (Reached at most).
+            #[test]
+            fn the_view_and_the_planner_agree(
+                outings in 0u32..40,
+                minutes in 0i64..10_000,
+                more in 0i64..10_000,
+                outing_cap in 1u32..30,
+                hours_cap in 1u32..80,
+            ) {
+                let settings = caps(outing_cap, hours_cap);
+                let load = WeeklyLoad { outings, minutes };
+                let bigger = WeeklyLoad { outings, minutes: minutes + more };
+                prop_assert!(bigger.hours_state(&settings) >= load.hours_state(&settings));
+                if load.refuses(&settings).is_none() {
+                    prop_assert!(load.minutes <= i64::from(hours_cap) * 60);
+                    prop_assert!(load.outings <= outing_cap);
+                } else {
+                    prop_assert_eq!(load.hours_state(&settings).max(load.outings_state(&settings)), LimitState::Reached);
+                }
+            }
+        }
     }
 }

@@ -423,6 +423,78 @@ pub mod bounds {
     pub const MY_DAY_WINDOW_DAYS: i64 = 31;
 }
 
+/// A plan's value refused: the input field at fault and a reason safe to show (it never echoes
+/// what was sent).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidPlan {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+impl InvalidPlan {
+    fn new(field: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// How far in the past a planned start may be (a form filled in slowly, a phone's clock).
+pub const PLANNED_START_SLACK_MINUTES: i64 = 5;
+
+/// A plan's times: both inside the dates the program handles (checked before any arithmetic),
+/// the start not in the past, the end after it, at most `PLANNED_HOURS_MAX` hours long.
+pub fn check_planned_times(
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), InvalidPlan> {
+    for (field, at) in [("plannedStart", start), ("plannedEnd", end)] {
+        super::clock::bounded_instant(at)
+            .map_err(|reason| InvalidPlan::new(field, reason.to_string()))?;
+    }
+    if start < now - Duration::minutes(PLANNED_START_SLACK_MINUTES) {
+        return Err(InvalidPlan::new("plannedStart", "must not be in the past"));
+    }
+    if end <= start {
+        return Err(InvalidPlan::new(
+            "plannedEnd",
+            "must be after the planned start",
+        ));
+    }
+    if end - start > Duration::hours(bounds::PLANNED_HOURS_MAX) {
+        return Err(InvalidPlan::new(
+            "plannedEnd",
+            format!(
+                "an outing is planned for at most {} hours",
+                bounds::PLANNED_HOURS_MAX
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A location: none, or a latitude and a longitude together, each in its range.
+pub fn check_coordinates(latitude: Option<f64>, longitude: Option<f64>) -> Result<(), InvalidPlan> {
+    match (latitude, longitude) {
+        (None, None) => Ok(()),
+        (Some(lat), Some(lon))
+            if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) =>
+        {
+            Ok(())
+        }
+        (Some(_), Some(_)) => Err(InvalidPlan::new(
+            "latitude",
+            "must be a latitude (-90 to 90) and longitude (-180 to 180)",
+        )),
+        _ => Err(InvalidPlan::new(
+            "longitude",
+            "latitude and longitude come together",
+        )),
+    }
+}
+
 /// The step of the check-in ladder already taken for the current deadline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum WatchStep {
@@ -939,5 +1011,65 @@ mod tests {
         }
         assert!(Resolution::EmergencyServicesCalled.was_real_incident());
         assert!(!Resolution::FalseAlarm.was_real_incident());
+    }
+
+    #[test]
+    fn a_plan_starts_now_or_later_and_lasts_at_most_twelve_hours() {
+        let now = DateTime::parse_from_rfc3339("2026-12-02T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let ok = |start: i64, end: i64| {
+            check_planned_times(
+                now + Duration::minutes(start),
+                now + Duration::minutes(end),
+                now,
+            )
+        };
+        assert_eq!(ok(0, 60), Ok(()));
+        assert_eq!(ok(-5, 60), Ok(()), "a few minutes' slack");
+        assert_eq!(ok(-6, 60).unwrap_err().field, "plannedStart");
+        assert_eq!(ok(60, 60).unwrap_err().field, "plannedEnd");
+        assert_eq!(ok(0, 12 * 60), Ok(()));
+        assert_eq!(ok(0, 12 * 60 + 1).unwrap_err().field, "plannedEnd");
+        assert_eq!(check_coordinates(None, None), Ok(()));
+        assert_eq!(check_coordinates(Some(34.67), Some(135.5)), Ok(()));
+        assert_eq!(
+            check_coordinates(Some(91.0), Some(0.0)).unwrap_err().field,
+            "latitude"
+        );
+        assert_eq!(
+            check_coordinates(Some(f64::NAN), Some(0.0))
+                .unwrap_err()
+                .field,
+            "latitude"
+        );
+        assert_eq!(
+            check_coordinates(Some(1.0), None).unwrap_err().field,
+            "longitude"
+        );
+    }
+
+    mod plan_properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            /// Any pair of instants chrono can hold is answered, never a panic, and what is
+            /// accepted is a real plan: ends after it starts, at most 12 hours, not in the past.
+            #[test]
+            fn any_times_are_answered_and_what_passes_is_a_plan(
+                start in i64::MIN / 2..i64::MAX / 2,
+                end in i64::MIN / 2..i64::MAX / 2,
+            ) {
+                let now = DateTime::parse_from_rfc3339("2026-12-02T10:00:00Z").unwrap().with_timezone(&Utc);
+                let at = |micros: i64| DateTime::<Utc>::from_timestamp_micros(micros).unwrap_or(DateTime::<Utc>::MAX_UTC);
+                let (start, end) = (at(start), at(end));
+                if check_planned_times(start, end, now).is_ok() {
+                    prop_assert!(end > start);
+                    prop_assert!(end - start <= Duration::hours(bounds::PLANNED_HOURS_MAX));
+                    prop_assert!(start >= now - Duration::minutes(PLANNED_START_SLACK_MINUTES));
+                }
+            }
+        }
     }
 }
