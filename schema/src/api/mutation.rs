@@ -395,12 +395,9 @@ impl PeopleMutation {
         let was_active = device.revoked_at.is_none();
         let device = store::devices::revoke(&txn, device, now).await?;
         // A revoked phone must stop receiving notifications as well.
-        store::push_subscriptions::remove(
+        store::push_subscriptions::remove_of_device(
             &txn,
-            sea_orm::Condition::all().add(sea_orm::ColumnTrait::eq(
-                &crate::store::entities::push_subscriptions::Column::DeviceId,
-                device.id,
-            )),
+            device.id,
             store::push_subscriptions::removed_reason::DEVICE_REVOKED,
             now,
         )

@@ -233,12 +233,9 @@ impl PushMutation {
         else {
             return Ok(RemovePushSubscriptionPayload { removed: false });
         };
-        let removed = store::push_subscriptions::remove(
+        let removed = store::push_subscriptions::remove_by_ids(
             &txn,
-            sea_orm::Condition::all().add(sea_orm::ColumnTrait::eq(
-                &push_subscriptions::Column::Id,
-                subscription.id,
-            )),
+            &[subscription.id],
             store::push_subscriptions::removed_reason::UNREGISTERED,
             now,
         )

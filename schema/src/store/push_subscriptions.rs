@@ -127,10 +127,43 @@ pub async fn active_for_people(
         .await
 }
 
-/// Marks subscriptions removed; returns how many were still active.
-pub async fn remove(
+/// Marks the subscriptions with these ids removed (`reason`: one of [`removed_reason`]); returns
+/// how many were still active.
+pub async fn remove_by_ids(
     db: &impl ConnectionTrait,
-    condition: Condition,
+    ids: &[Uuid],
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    remove_where(
+        db,
+        push_subscriptions::Column::Id.is_in(ids.iter().copied()),
+        reason,
+        now,
+    )
+    .await
+}
+
+/// Marks every subscription of the device removed (a revoked phone stops receiving too); returns
+/// how many were still active.
+pub async fn remove_of_device(
+    db: &impl ConnectionTrait,
+    device_id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbErr> {
+    remove_where(
+        db,
+        push_subscriptions::Column::DeviceId.eq(device_id),
+        reason,
+        now,
+    )
+    .await
+}
+
+async fn remove_where(
+    db: &impl ConnectionTrait,
+    condition: sea_orm::sea_query::SimpleExpr,
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<u64, DbErr> {

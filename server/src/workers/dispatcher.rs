@@ -409,12 +409,9 @@ impl Dispatcher {
                 now,
             )
             .await?;
-            store::push_subscriptions::remove(
+            store::push_subscriptions::remove_by_ids(
                 &txn,
-                sea_orm::Condition::all().add(sea_orm::ColumnTrait::is_in(
-                    &push_subscriptions::Column::Id,
-                    subscriptions_gone.iter().copied(),
-                )),
+                &subscriptions_gone,
                 removed_reason::GONE,
                 now,
             )

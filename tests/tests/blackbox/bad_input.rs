@@ -558,47 +558,6 @@ async fn dates_out_of_bounds_are_bad_user_input_before_any_arithmetic() {
     assert!((made_at - app.clock.now()).num_seconds().abs() <= 1);
 }
 
-/// Runs one operation in-process as the holder of `token`, on a connection to the test's database
-/// that counts SQL statements; returns the statements run after authentication, and the errors.
-async fn statements_of(
-    app: &TestApp,
-    token: &str,
-    query: &str,
-    variables: serde_json::Value,
-) -> (usize, Vec<async_graphql::ServerError>) {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use tomoni_schema::api::{
-        ApiConfig, ApiDeps, EventBus, authenticate, build_schema, prepare_request,
-    };
-
-    let mut db = sea_orm::Database::connect(app.settings.database_url())
-        .await
-        .unwrap();
-    let statements = Arc::new(AtomicUsize::new(0));
-    let counter = statements.clone();
-    db.set_metric_callback(move |_| {
-        counter.fetch_add(1, Ordering::SeqCst);
-    });
-    let clock: Arc<tomoni_schema::domain::clock::ManualClock> = Arc::new(app.clock.clone());
-    let schema = build_schema(ApiDeps {
-        db: db.clone(),
-        clock: clock.clone(),
-        events: EventBus::new(),
-        config: ApiConfig::default(),
-    });
-    let auth = authenticate(&db, clock.as_ref(), Some(token))
-        .await
-        .unwrap_or_else(|_| panic!("the token authenticates"));
-    let request = async_graphql::Request::new(query)
-        .variables(async_graphql::Variables::from_json(variables));
-    statements.store(0, Ordering::SeqCst);
-    let response = schema
-        .execute(prepare_request(request, &schema, auth, None))
-        .await;
-    (statements.load(Ordering::SeqCst), response.errors)
-}
-
 /// Every list argument is bounded on its length before its items are read and before the
 /// database is touched: each list below is one item too long, of items that are all wrong, and
 /// the refusal names the argument and the limit, runs no SQL statement and changes nothing.
@@ -678,7 +637,9 @@ async fn over_long_lists_are_refused_on_their_length_before_any_work() {
             "{field}: something was written"
         );
 
-        let (statements, errors) = statements_of(&app, &token, query, variables).await;
+        let (statements, response) =
+            crate::statements::statements_of(&app, &token, query, variables).await;
+        let errors = response.errors;
         assert_eq!(errors.len(), 1, "{field}: {errors:?}");
         assert_eq!(
             statements, 0,

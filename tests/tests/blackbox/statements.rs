@@ -15,8 +15,14 @@ use tomoni_tests::{TestApp, spawn_app_with};
 
 const MY_DAY: &str = "query($from: DateTime, $to: DateTime) { myDay(from: $from, to: $to) { id status place members { displayName role } checkIns { nodes { kind madeAt } } latestCheckIn { kind } alerts { nodes { reason status } } } }";
 
-/// Statements one `myDay` request runs as the holder of `token`, and how many outings it returned.
-async fn my_day_statements(app: &TestApp, token: &str) -> (usize, usize) {
+/// Runs one operation in-process as the holder of `token`, on a connection to the test's database
+/// that counts SQL statements; returns the statements run after authentication, and the response.
+pub(crate) async fn statements_of(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+    variables: serde_json::Value,
+) -> (usize, async_graphql::Response) {
     let mut db = sea_orm::Database::connect(app.settings.database_url())
         .await
         .unwrap();
@@ -35,17 +41,26 @@ async fn my_day_statements(app: &TestApp, token: &str) -> (usize, usize) {
     let auth = authenticate(&db, clock.as_ref(), Some(token))
         .await
         .unwrap_or_else(|_| panic!("the token authenticates"));
-    let from = app.clock.now() - Duration::hours(1);
-    let request =
-        async_graphql::Request::new(MY_DAY).variables(async_graphql::Variables::from_json(
-            json!({ "from": from.to_rfc3339(), "to": (from + Duration::days(1)).to_rfc3339() }),
-        ));
+    let request = async_graphql::Request::new(query)
+        .variables(async_graphql::Variables::from_json(variables));
     statements.store(0, Ordering::SeqCst);
     let response = schema
         .execute(prepare_request(request, &schema, auth, None))
         .await;
+    (statements.load(Ordering::SeqCst), response)
+}
+
+/// Statements one `myDay` request runs as the holder of `token`, and how many outings it returned.
+async fn my_day_statements(app: &TestApp, token: &str) -> (usize, usize) {
+    let from = app.clock.now() - Duration::hours(1);
+    let (count, response) = statements_of(
+        app,
+        token,
+        MY_DAY,
+        json!({ "from": from.to_rfc3339(), "to": (from + Duration::days(1)).to_rfc3339() }),
+    )
+    .await;
     assert!(response.errors.is_empty(), "{:?}", response.errors);
-    let count = statements.load(Ordering::SeqCst);
     let data = response.data.into_json().unwrap();
     (count, data["myDay"].as_array().unwrap().len())
 }
