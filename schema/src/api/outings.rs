@@ -679,7 +679,7 @@ fn step(
 /// The supporter may lead (or join as a trainee), is not on a break, and the outing fits their
 /// weekly caps. What stands in their way is told to them and to coordinators; anyone else (the
 /// lead replanning an outing with a trainee, say) hears only MEMBER_UNAVAILABLE.
-#[allow(clippy::too_many_arguments)]
+#[expect(clippy::too_many_arguments)]
 async fn check_supporter(
     txn: &DatabaseTransaction,
     viewer: &Viewer,
@@ -1010,7 +1010,7 @@ impl OutingQuery {
     /// The organisation's outings, filtered by time window, status, supporter and participant,
     /// oldest first. Coordinators.
     #[graphql(complexity = "first.unwrap_or(20).max(1) as usize * child_complexity")]
-    #[allow(clippy::too_many_arguments)]
+    #[expect(clippy::too_many_arguments)]
     async fn outings(
         &self,
         ctx: &Context<'_>,
