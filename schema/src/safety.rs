@@ -572,6 +572,7 @@ impl TickReport {
 /// its id, counted, and looked at again a minute later. If the tick fails all the same (a write
 /// the database refuses), it is run again with each row in a savepoint of its own, so the rows
 /// that fail are found, skipped and counted, and the rest are handled.
+#[tracing::instrument(name = "watchdog_tick", skip_all, fields(%now, batch))]
 pub async fn watchdog_tick(
     db: &DatabaseConnection,
     now: DateTime<Utc>,

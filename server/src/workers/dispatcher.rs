@@ -137,6 +137,7 @@ impl Dispatcher {
     }
 
     /// One round of both steps, at the clock's current time.
+    #[tracing::instrument(name = "dispatcher_batch", skip_all)]
     pub async fn tick(&self) -> anyhow::Result<TickReport> {
         let now = self.clock.now();
         let notifications = self
