@@ -334,10 +334,15 @@ pub async fn confirm_alerts_delivered(
         .filter(notifications::Column::Kind.eq("safety_alert"))
         .all(db)
         .await?;
+    /// What the stored message of a `safety_alert` names (its JSON as `notify` writes it); read
+    /// here without `notify`'s types so that the store does not import the layer above it.
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct AlertOf {
+        alert_id: Uuid,
+    }
     for notification in alerts {
-        if let Ok(crate::notify::Message::SafetyAlert { alert_id, .. }) =
-            serde_json::from_value(notification.message)
-        {
+        if let Ok(AlertOf { alert_id }) = serde_json::from_value(notification.message) {
             super::outings::confirm_alert_reached(
                 db,
                 alert_id,
