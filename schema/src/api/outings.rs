@@ -1245,42 +1245,28 @@ impl OutingMutation {
             )
             .await?;
         }
+        let purpose = rules::Purpose::from(input.purpose);
         let outing = store::outings::create(
             &txn,
-            outings::Model {
-                id: Uuid::now_v7(),
+            store::outings::NewOuting {
                 organisation_id: viewer.organisation_id,
                 participant_id: participant.id,
                 lead_supporter_id: lead.id,
                 staff_companion_id: staff_id,
-                purpose: rules::Purpose::from(input.purpose).as_str().to_owned(),
-                place,
+                purpose: purpose.as_str(),
+                place: &place,
                 latitude: input.latitude,
                 longitude: input.longitude,
-                step_goal,
+                step_goal: &step_goal,
                 planned_start: input.planned_start,
                 planned_end: input.planned_end,
                 check_in_interval_minutes: interval,
                 grace_minutes: grace,
-                status: status.as_str().to_owned(),
+                status,
                 created_by: viewer.person_id,
                 approved_by: (status == DomainStatus::Planned).then_some(viewer.person_id),
-                started_at: None,
-                ended_at: None,
-                cancel_reason: None,
-                anxiety_before: None,
-                anxiety_after: None,
-                confidence_before: None,
-                confidence_after: None,
-                supporter_note: None,
-                check_in_due_at: None,
-                watch_at: None,
-                watch_step: None,
-                overdue_alerted: false,
-                extensions: 0,
-                created_at: now,
-                updated_at: now,
-            },
+            }
+            .row(Uuid::now_v7(), now),
             &trainee_ids,
         )
         .await?;

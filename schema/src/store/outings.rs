@@ -26,6 +26,68 @@ pub mod member_role {
     pub const STAFF: &str = "staff";
 }
 
+/// An outing as it is planned: the one place an outing row is written out, so a new column gets
+/// its value here and nowhere else. `row` gives the row of an outing nobody has started yet;
+/// history (the demo, benchmarks) sets what happened since on the row it returns.
+pub struct NewOuting<'a> {
+    pub organisation_id: Uuid,
+    pub participant_id: Uuid,
+    pub lead_supporter_id: Uuid,
+    pub staff_companion_id: Option<Uuid>,
+    pub purpose: &'a str,
+    pub place: &'a str,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub step_goal: &'a str,
+    pub planned_start: DateTime<Utc>,
+    pub planned_end: DateTime<Utc>,
+    pub check_in_interval_minutes: i32,
+    pub grace_minutes: i32,
+    /// Proposed (a supporter's, waiting for approval) or planned.
+    pub status: OutingStatus,
+    pub created_by: Uuid,
+    pub approved_by: Option<Uuid>,
+}
+
+impl NewOuting<'_> {
+    pub fn row(&self, id: Uuid, now: DateTime<Utc>) -> outings::Model {
+        outings::Model {
+            id,
+            organisation_id: self.organisation_id,
+            participant_id: self.participant_id,
+            lead_supporter_id: self.lead_supporter_id,
+            staff_companion_id: self.staff_companion_id,
+            purpose: self.purpose.to_owned(),
+            place: self.place.to_owned(),
+            latitude: self.latitude,
+            longitude: self.longitude,
+            step_goal: self.step_goal.to_owned(),
+            planned_start: self.planned_start,
+            planned_end: self.planned_end,
+            check_in_interval_minutes: self.check_in_interval_minutes,
+            grace_minutes: self.grace_minutes,
+            status: self.status.as_str().to_owned(),
+            created_by: self.created_by,
+            approved_by: self.approved_by,
+            started_at: None,
+            ended_at: None,
+            cancel_reason: None,
+            anxiety_before: None,
+            anxiety_after: None,
+            confidence_before: None,
+            confidence_after: None,
+            supporter_note: None,
+            check_in_due_at: None,
+            watch_at: None,
+            watch_step: None,
+            overdue_alerted: false,
+            extensions: 0,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 /// Inserts the outing and its members (each with a copy of the outing's times).
 pub async fn create(
     db: &impl ConnectionTrait,

@@ -62,6 +62,7 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 use tomoni_schema::domain::credentials::{AccessToken, sha256_hex};
+use tomoni_schema::domain::outings::OutingStatus;
 use tomoni_schema::domain::people::{Locale, OrganisationKind};
 use tomoni_schema::store;
 use tomoni_schema::store::entities::{
@@ -69,6 +70,7 @@ use tomoni_schema::store::entities::{
     participant_profiles, people, push_deliveries, push_subscriptions, support_matches,
     supporter_profiles,
 };
+use tomoni_schema::store::outings::NewOuting;
 use tomoni_server::config::{LogFormat, LogSettings, Secret, Settings};
 use tomoni_server::{Application, SystemClock, admin};
 use tomoni_tests::{Backend, POSTGRES_ENV, TestDatabase};
@@ -470,28 +472,34 @@ impl World {
             (confidence_before + i16::try_from(rng.below(2)).expect("small")).min(5);
         let proposed_by_lead = rng.percent(30);
         let note = (completed && rng.percent(30)).then(|| rng.pick(&NOTES).to_owned());
-        outings::Model {
-            id: plan.id,
+        let purpose = rng.pick(&PURPOSES);
+        let place = rng.pick(&PLACES);
+        let step_goal = rng.pick(&GOALS);
+        let planned = NewOuting {
             organisation_id: self.organisations[organisation],
             participant_id: self.participant(plan.participant),
             lead_supporter_id: self.supporter(plan.lead),
             staff_companion_id: None,
-            purpose: rng.pick(&PURPOSES).to_owned(),
-            place: rng.pick(&PLACES).to_owned(),
+            purpose,
+            place,
             latitude: located.then_some(latitude),
             longitude: located.then_some(longitude),
-            step_goal: rng.pick(&GOALS).to_owned(),
+            step_goal,
             planned_start: plan.start,
             planned_end: plan.end,
             check_in_interval_minutes: 30,
             grace_minutes: if rng.percent(20) { 15 } else { 10 },
-            status: if completed { "completed" } else { "cancelled" }.to_owned(),
+            status: OutingStatus::Planned,
             created_by: if proposed_by_lead {
                 self.supporter(plan.lead)
             } else {
                 coordinator
             },
             approved_by: Some(coordinator),
+        };
+        // What happened since it was planned: history.
+        outings::Model {
+            status: if completed { "completed" } else { "cancelled" }.to_owned(),
             started_at: plan.started,
             ended_at: Some(plan.ended),
             cancel_reason: (!completed).then(|| rng.pick(&CANCEL_REASONS).to_owned()),
@@ -502,12 +510,9 @@ impl World {
             supporter_note: note,
             // The last deadline stays on a completed outing; the watch is cleared.
             check_in_due_at: plan.started.map(|_| plan.ended),
-            watch_at: None,
-            watch_step: None,
-            overdue_alerted: false,
             extensions: i32::from(completed && rng.percent(5)),
-            created_at: plan.created,
             updated_at: plan.ended,
+            ..planned.row(plan.id, plan.created)
         }
     }
 
@@ -710,38 +715,30 @@ impl World {
                 (started - Duration::minutes(5), started + Duration::hours(6));
             rows.push(
                 outings::ActiveModel::from(outings::Model {
-                    id,
-                    organisation_id: self.organisations[organisation],
-                    participant_id: self.participant(participant),
-                    lead_supporter_id: self.supporter(lead),
-                    staff_companion_id: None,
-                    purpose: rng.pick(&PURPOSES).to_owned(),
-                    place: rng.pick(&PLACES).to_owned(),
-                    latitude: None,
-                    longitude: None,
-                    step_goal: rng.pick(&GOALS).to_owned(),
-                    planned_start,
-                    planned_end,
-                    check_in_interval_minutes: 30,
-                    grace_minutes: 10,
                     status: "in_progress".to_owned(),
-                    created_by: coordinator,
-                    approved_by: Some(coordinator),
                     started_at: Some(started),
-                    ended_at: None,
-                    cancel_reason: None,
-                    anxiety_before: None,
-                    anxiety_after: None,
-                    confidence_before: None,
-                    confidence_after: None,
-                    supporter_note: None,
                     check_in_due_at: Some(due),
                     watch_at: Some(due),
-                    watch_step: None,
-                    overdue_alerted: false,
-                    extensions: 0,
-                    created_at: created,
                     updated_at: started,
+                    ..NewOuting {
+                        organisation_id: self.organisations[organisation],
+                        participant_id: self.participant(participant),
+                        lead_supporter_id: self.supporter(lead),
+                        staff_companion_id: None,
+                        purpose: rng.pick(&PURPOSES),
+                        place: rng.pick(&PLACES),
+                        latitude: None,
+                        longitude: None,
+                        step_goal: rng.pick(&GOALS),
+                        planned_start,
+                        planned_end,
+                        check_in_interval_minutes: 30,
+                        grace_minutes: 10,
+                        status: OutingStatus::Planned,
+                        created_by: coordinator,
+                        approved_by: Some(coordinator),
+                    }
+                    .row(id, created)
                 })
                 .reset_all(),
             );
