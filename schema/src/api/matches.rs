@@ -825,12 +825,7 @@ async fn change(
             },
         });
     }
-    // A proposal past its expiry is expired, even before the sweep has marked it.
-    let effective = if status == DomainStatus::Proposed && row.expires_at <= now {
-        DomainStatus::Expired
-    } else {
-        status
-    };
+    let effective = status.at(row.expires_at, now);
     let to = rules::transition(effective, action)
         .map_err(|refused| invalid_transition(refused.from, refused.action))?;
     let supporter = store::people::find(&txn, row.supporter_id)

@@ -4,6 +4,8 @@
 use std::collections::HashSet;
 use std::fmt;
 
+use chrono::{DateTime, Utc};
+
 use super::people::{Locale, UnknownValue, stored_names};
 
 /// Where a support match is in its life.
@@ -200,6 +202,18 @@ pub fn hours_limit_state(hours: u32, cap: u32) -> LimitState {
         LimitState::Near
     } else {
         LimitState::Ok
+    }
+}
+
+impl MatchStatus {
+    /// The status as the rules see it at `now`: a proposal past its expiry is expired, even before
+    /// the sweep has marked it (the store's `proposal_still_waiting` is the same rule in SQL).
+    pub fn at(self, expires_at: DateTime<Utc>, now: DateTime<Utc>) -> Self {
+        if self == Self::Proposed && expires_at <= now {
+            Self::Expired
+        } else {
+            self
+        }
     }
 }
 
@@ -716,6 +730,30 @@ mod tests {
                     prop_assert_eq!(load.hours_state(&settings).max(load.outings_state(&settings)), LimitState::Reached);
                 }
             }
+        }
+    }
+
+    #[test]
+    fn a_proposal_past_its_expiry_is_expired_and_nothing_else_changes() {
+        let expires = DateTime::parse_from_rfc3339("2026-12-16T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let before = expires - chrono::Duration::seconds(1);
+        assert_eq!(
+            MatchStatus::Proposed.at(expires, before),
+            MatchStatus::Proposed
+        );
+        assert_eq!(
+            MatchStatus::Proposed.at(expires, expires),
+            MatchStatus::Expired
+        );
+        for status in [
+            MatchStatus::Active,
+            MatchStatus::Paused,
+            MatchStatus::Declined,
+            MatchStatus::Ended,
+        ] {
+            assert_eq!(status.at(expires, expires), status);
         }
     }
 }
