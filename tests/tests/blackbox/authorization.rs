@@ -4,9 +4,12 @@
 //! see themselves, and the supporter and participant of an active support match also see each
 //! other (see, not change); nobody crosses organisations, and what a viewer may not know exists is
 //! NOT_FOUND. The home organisation has one matched pair and one supporter and participant without
-//! a match.
+//! a match. Fields some viewers may not read (a supporter's profile, the crisis plan and who read
+//! it) are null to them; concerns are the participant's and the coordinators'; once the pair's
+//! match ends nothing is planned for it; and a revoked device gets nowhere.
 
 use serde_json::{Value, json};
+use tomoni_schema::domain::clock::Clock as _;
 use tomoni_tests::{TestApp, spawn_app_with};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -467,6 +470,106 @@ async fn every_role_sees_and_changes_exactly_what_the_rules_allow() {
                 "{:?} → people: sees {} people, expected themselves and their match partner",
                 viewer.role,
                 seen.len()
+            ));
+        }
+    }
+
+    // An ended match ends its supporter's part (item 2): once the home pair's match ends, nothing
+    // new is planned for the pair by anyone, and the two no longer see each other.
+    let coordinator = &world.members[0];
+    let (supporter, participant) = (&world.members[3], &world.members[4]);
+    let away_coordinator = world
+        .members
+        .iter()
+        .find(|member| !member.home && member.role == Role::Coordinator)
+        .unwrap();
+    let the_match = {
+        use sea_orm::{ColumnTrait as _, EntityTrait as _, QueryFilter as _};
+        use tomoni_schema::store::entities::support_matches;
+        support_matches::Entity::find()
+            .filter(
+                support_matches::Column::SupporterId
+                    .eq(uuid::Uuid::parse_str(&supporter.id).unwrap()),
+            )
+            .one(&app.db)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    };
+    app.match_step(
+        &coordinator.token,
+        "endMatch",
+        json!({ "matchId": the_match, "reason": "GOALS_REACHED", "closingReflection": "Closed together." }),
+    )
+    .await
+    .data();
+    let plan = json!({ "input": {
+        "participantId": participant.id, "leadSupporterId": supporter.id,
+        "purpose": "SHOPPING", "place": "x",
+        "plannedStart": (app.clock.now() + chrono::Duration::days(1)).to_rfc3339(),
+        "plannedEnd": (app.clock.now() + chrono::Duration::days(1) + chrono::Duration::hours(1)).to_rfc3339(),
+    } });
+    let after_the_end: [(&str, &Member, &str, Value, &str); 6] = [
+        (
+            "planOuting (ended pair)",
+            coordinator,
+            tomoni_tests::program::PLAN_OUTING,
+            plan.clone(),
+            "CONFLICT",
+        ),
+        (
+            "planOuting (former supporter's proposal)",
+            supporter,
+            tomoni_tests::program::PLAN_OUTING,
+            plan.clone(),
+            "NOT_FOUND",
+        ),
+        (
+            "planOuting",
+            participant,
+            tomoni_tests::program::PLAN_OUTING,
+            plan.clone(),
+            "FORBIDDEN",
+        ),
+        (
+            "planOuting",
+            away_coordinator,
+            tomoni_tests::program::PLAN_OUTING,
+            plan,
+            "NOT_FOUND",
+        ),
+        (
+            "person (former partner)",
+            supporter,
+            "query($id: ID!) { person(id: $id) { id } }",
+            json!({ "id": participant.id }),
+            "NOT_FOUND",
+        ),
+        (
+            "person (former partner)",
+            participant,
+            "query($id: ID!) { person(id: $id) { id } }",
+            json!({ "id": supporter.id }),
+            "NOT_FOUND",
+        ),
+    ];
+    for (operation, viewer, query, variables, expected) in after_the_end {
+        let answer = app.graphql(Some(&viewer.token), query, variables).await;
+        checked += 1;
+        if outcome(&answer) != expected {
+            mismatches.push(format!(
+                "{:?} → {operation} after the match ended: expected {expected}, got {}",
+                viewer.role,
+                outcome(&answer)
+            ));
+        }
+        if expected == "CONFLICT"
+            && answer.body["errors"][0]["extensions"]["reason"] != "MATCH_ENDED"
+        {
+            mismatches.push(format!(
+                "{operation}: reason {}",
+                answer.body["errors"][0]["extensions"]["reason"]
             ));
         }
     }
