@@ -548,18 +548,17 @@ fn course_progress(
             .collect();
         let total = i32::try_from(modules.len()).unwrap_or(i32::MAX);
         let count = i32::try_from(completed.len()).unwrap_or(i32::MAX);
+        let next = modules.iter().find(|module| !done.contains_key(&module.id));
+        // The course's own prerequisites are the same for each of its modules.
         let course_prerequisites_met = curriculum
             .course_prerequisites_of(course.id)
             .iter()
             .all(|required| certified.contains_key(required));
-        let next = modules.iter().find(|module| !done.contains_key(&module.id));
         let missing: Vec<Uuid> = next
             .map(|module| {
                 curriculum
-                    .module_prerequisites_of(module.id)
-                    .into_iter()
-                    .filter(|required| !done.contains_key(required))
-                    .collect()
+                    .prerequisites_of(module)
+                    .modules_missing(|id| done.contains_key(id))
             })
             .unwrap_or_default();
         progress.push(CourseProgress {
@@ -1159,24 +1158,9 @@ impl TrainingMutation {
             .iter()
             .map(|certificate| certificate.course_id)
             .collect();
-        let mut missing: Vec<Uuid> = curriculum
-            .module_prerequisites_of(module.id)
-            .into_iter()
-            .filter(|required| !done.contains(required))
-            .collect();
-        missing.extend(
-            curriculum
-                .course_prerequisites_of(module.course_id)
-                .into_iter()
-                .filter(|course| !certified.contains(course))
-                .flat_map(|course| {
-                    curriculum
-                        .modules_of(course)
-                        .map(|m| m.id)
-                        .collect::<Vec<_>>()
-                })
-                .filter(|required| !done.contains(required)),
-        );
+        let missing = curriculum
+            .prerequisites_of(&module)
+            .missing(|id| done.contains(id), |id| certified.contains(id));
         if !missing.is_empty() {
             return Err(ApiError::refused(
                 reasons::PREREQUISITES_NOT_MET,

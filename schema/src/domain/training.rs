@@ -5,6 +5,7 @@
 use std::fmt;
 
 use chrono::{Months, NaiveDate};
+use uuid::Uuid;
 
 use super::people::{UnknownValue, stored_names};
 
@@ -191,6 +192,48 @@ pub fn course_complete(module_count: usize, completed_count: usize) -> bool {
     module_count > 0 && completed_count >= module_count
 }
 
+/// What must be done before a module is recorded: its own prerequisite modules, and the courses
+/// its course requires (each with its modules, for listing what is missing).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Prerequisites {
+    pub modules: Vec<Uuid>,
+    pub courses: Vec<(Uuid, Vec<Uuid>)>,
+}
+
+impl Prerequisites {
+    /// The modules still to do, given the modules `done` and the courses `certified`: the
+    /// module's own prerequisites not done, then every module not done of a required course not
+    /// certified yet. Empty: the module may be recorded.
+    pub fn missing(
+        &self,
+        done: impl Fn(&Uuid) -> bool,
+        certified: impl Fn(&Uuid) -> bool,
+    ) -> Vec<Uuid> {
+        let own = self.modules.iter().filter(|module| !done(module));
+        let of_courses = self
+            .courses
+            .iter()
+            .filter(|(course, _)| !certified(course))
+            .flat_map(|(_, modules)| modules.iter())
+            .filter(|module| !done(module));
+        own.chain(of_courses).copied().collect()
+    }
+
+    /// Every course the module's course requires is certified.
+    pub fn courses_met(&self, certified: impl Fn(&Uuid) -> bool) -> bool {
+        self.courses.iter().all(|(course, _)| certified(course))
+    }
+
+    /// The module's own prerequisites not done yet (what the progress view lists).
+    pub fn modules_missing(&self, done: impl Fn(&Uuid) -> bool) -> Vec<Uuid> {
+        self.modules
+            .iter()
+            .filter(|module| !done(module))
+            .copied()
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,5 +396,25 @@ mod tests {
             assert_eq!(ModuleFormat::parse(format.as_str()), Ok(*format));
         }
         assert!(CourseLevel::parse("advanced").is_err());
+    }
+
+    #[test]
+    fn what_is_missing_before_a_module_is_its_own_prerequisites_and_uncertified_courses() {
+        let [a, b, c, d, course] = [(); 5].map(|()| Uuid::now_v7());
+        let prerequisites = Prerequisites {
+            modules: vec![a, b],
+            courses: vec![(course, vec![c, d])],
+        };
+        let none = |_: &Uuid| false;
+        assert_eq!(prerequisites.missing(none, none), vec![a, b, c, d]);
+        assert!(!prerequisites.courses_met(none));
+        let done = |id: &Uuid| [a, c].contains(id);
+        assert_eq!(prerequisites.missing(done, none), vec![b, d]);
+        assert_eq!(prerequisites.modules_missing(done), vec![b]);
+        // A certified course counts whole, whatever its modules say.
+        let certified = |id: &Uuid| *id == course;
+        assert_eq!(prerequisites.missing(done, certified), vec![b]);
+        assert!(prerequisites.courses_met(certified));
+        assert!(Prerequisites::default().missing(none, none).is_empty());
     }
 }

@@ -16,7 +16,9 @@ use super::entities::{
     module_prerequisites, supervision_sessions, supporter_profiles,
 };
 use super::{Page, PageRequest, fetch_page};
-use crate::domain::training::{CourseLevel, LevelProgress, ModuleFormat, TrainingFacts};
+use crate::domain::training::{
+    CourseLevel, LevelProgress, ModuleFormat, Prerequisites, TrainingFacts,
+};
 
 pub struct NewCourse<'a> {
     pub organisation_id: Uuid,
@@ -134,6 +136,18 @@ impl Curriculum {
             .filter(|row| row.module_id == module_id)
             .map(|row| row.required_module_id)
             .collect()
+    }
+
+    /// What must be done before `module` is recorded (`domain::training::Prerequisites`).
+    pub fn prerequisites_of(&self, module: &course_modules::Model) -> Prerequisites {
+        Prerequisites {
+            modules: self.module_prerequisites_of(module.id),
+            courses: self
+                .course_prerequisites_of(module.course_id)
+                .into_iter()
+                .map(|course| (course, self.modules_of(course).map(|m| m.id).collect()))
+                .collect(),
+        }
     }
 
     pub fn course(&self, id: Uuid) -> Option<&courses::Model> {
