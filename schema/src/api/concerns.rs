@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::common::{audit, parse_id, valid};
-use super::context::{loaders, state, viewer};
+use super::context::{state, viewer};
 use super::error::{ApiError, ApiResult, reasons};
 use super::pagination::{connection, page_request};
 use super::types::Person;
@@ -73,7 +73,7 @@ impl Concern {
 
     /// The participant who raised it.
     async fn raised_by(&self, ctx: &Context<'_>) -> ApiResult<Option<Person>> {
-        person(ctx, self.row.raised_by).await
+        Person::load(ctx, self.row.raised_by).await
     }
 
     /// The supporter it is about, if the participant named one. Coordinators only (the
@@ -81,7 +81,7 @@ impl Concern {
     async fn about_supporter(&self, ctx: &Context<'_>) -> ApiResult<Option<Person>> {
         match self.row.about_supporter_id {
             Some(id) if viewer(ctx)?.may_close_concern(self.row.organisation_id) => {
-                person(ctx, id).await
+                Person::load(ctx, id).await
             }
             _ => Ok(None),
         }
@@ -99,15 +99,6 @@ impl Concern {
             .as_deref()
             .filter(|_| viewer(ctx).is_ok_and(|v| v.may_close_concern(self.row.organisation_id))))
     }
-}
-
-async fn person(ctx: &Context<'_>, id: Uuid) -> ApiResult<Option<Person>> {
-    loaders(ctx)?
-        .people
-        .load_one(id)
-        .await?
-        .map(Person::from_row)
-        .transpose()
 }
 
 #[derive(Default)]

@@ -2035,9 +2035,17 @@ pub(crate) async fn cancel_for_ended_match(
 ) -> ApiResult<Vec<DomainEvent>> {
     let mut events = Vec::new();
     let mut queued = false;
-    for mut outing in
-        store::outings::lock_not_started_of_pair(txn, supporter_id, participant_id).await?
-    {
+    let called_off =
+        store::outings::lock_not_started_of_pair(txn, supporter_id, participant_id).await?;
+    let ids: Vec<Uuid> = called_off.iter().map(|outing| outing.id).collect();
+    let mut members_of: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for member in store::outings::members_of(txn, &ids).await? {
+        members_of
+            .entry(member.outing_id)
+            .or_default()
+            .push(member.person_id);
+    }
+    for mut outing in called_off {
         outing.status = DomainStatus::Cancelled.as_str().to_owned();
         outing.cancel_reason = Some(CancelReason::MatchEnded.as_str().to_owned());
         outing.ended_at = Some(now);
@@ -2053,11 +2061,7 @@ pub(crate) async fn cancel_for_ended_match(
             Some(json!({ "reason": CancelReason::MatchEnded.as_str() })),
         )
         .await?;
-        let members: Vec<Uuid> = store::outings::members_of(txn, &[outing.id])
-            .await?
-            .into_iter()
-            .map(|member| member.person_id)
-            .collect();
+        let members = members_of.remove(&outing.id).unwrap_or_default();
         queued |=
             notify::tell_outing_cancelled(txn, &outing, &members, viewer.person_id, now).await?;
         events.push(outing_changed(&outing));

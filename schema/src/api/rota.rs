@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::common::{
     audit, bounded_instant, ensure_coordinator, ensure_list_len, member_in, parse_id, valid,
 };
-use super::context::{loaders, state, viewer};
+use super::context::{state, viewer};
 use super::error::{ApiError, ApiResult};
 use super::types::Person;
 use crate::domain::people::Role as DomainRole;
@@ -143,7 +143,7 @@ impl DutyShift {
     }
 
     async fn person(&self, ctx: &Context<'_>) -> ApiResult<Option<Person>> {
-        person(ctx, self.row.person_id).await
+        Person::load(ctx, self.row.person_id).await
     }
 
     async fn weekday(&self) -> Weekday {
@@ -181,7 +181,7 @@ impl DutyException {
     }
 
     async fn person(&self, ctx: &Context<'_>) -> ApiResult<Option<Person>> {
-        person(ctx, self.row.person_id).await
+        Person::load(ctx, self.row.person_id).await
     }
 
     async fn from(&self) -> DateTime<Utc> {
@@ -214,7 +214,7 @@ impl DutyPeriod {
     }
 
     async fn person(&self, ctx: &Context<'_>) -> ApiResult<Option<Person>> {
-        person(ctx, self.0.person_id).await
+        Person::load(ctx, self.0.person_id).await
     }
 
     async fn start(&self) -> DateTime<Utc> {
@@ -240,13 +240,6 @@ pub struct DutyRota {
     pub shifts: Vec<DutyShift>,
     /// The exceptions overlapping the window.
     pub exceptions: Vec<DutyException>,
-}
-
-async fn person(ctx: &Context<'_>, id: Uuid) -> ApiResult<Option<Person>> {
-    match loaders(ctx)?.people.load_one(id).await? {
-        Some(row) => Person::from_row(row).map(Some),
-        None => Ok(None),
-    }
 }
 
 fn rota_error(field: &'static str, err: RotaError) -> ApiError {

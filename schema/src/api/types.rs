@@ -98,6 +98,17 @@ pub struct Person {
 }
 
 impl Person {
+    /// The person with this id through the request's loader (one statement for all asked
+    /// together), or None. Callers decide first whether the viewer may see them.
+    pub async fn load(ctx: &Context<'_>, id: uuid::Uuid) -> ApiResult<Option<Self>> {
+        loaders(ctx)?
+            .people
+            .load_one(id)
+            .await?
+            .map(Self::from_row)
+            .transpose()
+    }
+
     pub fn from_row(row: people::Model) -> ApiResult<Self> {
         let role = domain::Role::parse(&row.role)?;
         let locale = domain::Locale::parse(&row.locale)?;

@@ -197,13 +197,7 @@ async fn a_revoked_viewer_stops_receiving_at_the_next_event() {
     let live = first_event(&app, &mut socket, &coordinator, &person).await;
     assert_eq!(live["payload"]["data"]["deviceEvents"]["kind"], "PAIRED");
 
-    app.graphql(
-        Some(&coordinator),
-        "mutation($input: RevokeDeviceInput!) { revokeDevice(input: $input) { device { id } } }",
-        json!({ "input": { "deviceId": own_device } }),
-    )
-    .await
-    .data();
+    revoke(&app, &coordinator, &own_device).await;
     // The socket is closed (4403); the subscription's own UNAUTHENTICATED answer may come first.
     assert_eq!(
         close_code(&mut socket, Duration::from_secs(10)).await,
@@ -475,6 +469,17 @@ async fn revoke_behind_the_servers_back(app: &TestApp, device: &str) {
     assert_eq!(revoked.rows_affected, 1);
 }
 
+/// The coordinator revokes the device through the API.
+async fn revoke(app: &TestApp, coordinator: &str, device: &str) {
+    app.graphql(
+        Some(coordinator),
+        "mutation($input: RevokeDeviceInput!) { revokeDevice(input: $input) { device { id } } }",
+        json!({ "input": { "deviceId": device } }),
+    )
+    .await
+    .data();
+}
+
 /// Reads the socket until the server closes it, and returns the close code (`None` if the
 /// socket stays open for `wait` or ends without a close frame).
 async fn close_code(socket: &mut Socket, wait: Duration) -> Option<u16> {
@@ -507,23 +512,11 @@ async fn revoking_a_device_closes_its_open_sockets() {
         assert_eq!(live["data"]["viewer"]["id"], person.as_str(), "{live}");
 
         // Revoking another of the person's devices leaves this socket open.
-        app.graphql(
-            Some(&coordinator),
-            "mutation($input: RevokeDeviceInput!) { revokeDevice(input: $input) { device { id } } }",
-            json!({ "input": { "deviceId": other_device } }),
-        )
-        .await
-        .data();
+        revoke(&app, &coordinator, &other_device).await;
         let still = operation_over(&mut socket, protocol, "2", "{ viewer { id } }").await;
         assert_eq!(still["data"]["viewer"]["id"], person.as_str(), "{still}");
 
-        app.graphql(
-            Some(&coordinator),
-            "mutation($input: RevokeDeviceInput!) { revokeDevice(input: $input) { device { id } } }",
-            json!({ "input": { "deviceId": device } }),
-        )
-        .await
-        .data();
+        revoke(&app, &coordinator, &device).await;
         assert_eq!(
             close_code(&mut socket, Duration::from_secs(10)).await,
             Some(4403),
@@ -556,13 +549,7 @@ async fn revoking_a_device_on_one_server_closes_its_socket_on_another() {
     let live = first_event(&app, &mut socket, &coordinator, &person).await;
     assert_eq!(live["payload"]["data"]["deviceEvents"]["kind"], "PAIRED");
 
-    app.graphql(
-        Some(&coordinator),
-        "mutation($input: RevokeDeviceInput!) { revokeDevice(input: $input) { device { id } } }",
-        json!({ "input": { "deviceId": device } }),
-    )
-    .await
-    .data();
+    revoke(&app, &coordinator, &device).await;
     assert_eq!(
         close_code(&mut socket, Duration::from_secs(20)).await,
         Some(4403)
