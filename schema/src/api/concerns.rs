@@ -12,7 +12,7 @@ use super::common::{audit, parse_id, valid};
 use super::context::{state, viewer};
 use super::error::{ApiError, ApiResult, reasons};
 use super::pagination::{connection, page_request};
-use super::types::Person;
+use crate::api::people::Person;
 use crate::domain::access::MatchStanding;
 use crate::domain::people::Role as DomainRole;
 use crate::domain::text;

@@ -5,23 +5,20 @@ mod common;
 mod concerns;
 pub mod context;
 pub mod error;
-mod inputs;
 pub mod introspection;
 mod loaders;
 mod lookup;
 mod matches;
-mod mutation;
 pub(crate) mod outings;
 mod pagination;
 mod pairing_limit;
 mod parse_cache;
+mod people;
 mod push;
-mod query;
 pub mod query_limits;
 mod rota;
 mod subscription;
 mod training;
-mod types;
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -39,7 +36,7 @@ pub use subscription::SubscriptionRoot;
 /// Every query field: merged from the areas of the API.
 #[derive(async_graphql::MergedObject, Default)]
 pub struct QueryRoot(
-    query::PeopleQuery,
+    people::PeopleQuery,
     push::PushQuery,
     training::TrainingQuery,
     matches::MatchQuery,
@@ -51,7 +48,7 @@ pub struct QueryRoot(
 /// Every mutation: merged from the areas of the API.
 #[derive(async_graphql::MergedObject, Default)]
 pub struct MutationRoot(
-    mutation::PeopleMutation,
+    people::PeopleMutation,
     push::PushMutation,
     training::TrainingMutation,
     matches::MatchMutation,

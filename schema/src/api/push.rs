@@ -12,7 +12,7 @@ use super::context::{state, viewer};
 use super::error::{ApiError, ApiResult};
 use super::lookup::editable_person;
 use super::pagination::{connection, page_request};
-use super::types::{Locale, Person};
+use crate::api::people::{Locale, Person};
 use crate::domain::credentials::sha256_hex;
 use crate::domain::push::{KeyError, SubscriptionKeys, check_endpoint};
 use crate::domain::quiet_hours::QuietHours;

@@ -12,7 +12,7 @@ use super::common::{
 };
 use super::context::{state, viewer};
 use super::error::{ApiError, ApiResult};
-use super::types::Person;
+use crate::api::people::Person;
 use crate::domain::people::Role as DomainRole;
 use crate::domain::rota::{
     self as rules, ExceptionKind, MAX_SHIFTS_PER_PATTERN, RotaError, WeeklyShift, parse_time,

@@ -12,7 +12,7 @@ use super::context::{ApiState, state, viewer};
 use super::error::{ApiError, ApiResult};
 use super::lookup::visible_person;
 use super::outings::{self, Alert, OutingEvent};
-use super::types::{Device, DeviceEvent, DeviceEventKind};
+use crate::api::people::{Device, DeviceEvent, DeviceEventKind};
 use crate::domain::access::Viewer;
 use crate::events::DomainEvent;
 use crate::store;

@@ -3,12 +3,12 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, Object};
 
-use super::common::parse_id;
-use super::context::{loaders, state, viewer};
-use super::error::{ApiError, ApiResult};
-use super::lookup::visible_person;
-use super::pagination::{connection, page_request};
-use super::types::{Organisation, Person, Role};
+use super::objects::{Organisation, Person, Role};
+use crate::api::common::parse_id;
+use crate::api::context::{loaders, state, viewer};
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::lookup::visible_person;
+use crate::api::pagination::{connection, page_request};
 use crate::store;
 
 /// People and organisations.

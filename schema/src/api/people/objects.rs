@@ -5,11 +5,11 @@ use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::context::{loaders, state, viewer};
-use super::error::{ApiError, ApiResult};
-use super::pagination::{connection, page_request};
-use super::push::{self, NotificationSettings, PushSubscription};
-use super::training::{self, ProgramSettingsObject, SupporterCapabilities, SupporterTraining};
+use crate::api::context::{loaders, state, viewer};
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::pagination::{connection, page_request};
+use crate::api::push::{self, NotificationSettings, PushSubscription};
+use crate::api::training::{self, ProgramSettingsObject, SupporterCapabilities, SupporterTraining};
 use crate::domain::people as domain;
 use crate::store;
 use crate::store::entities::{

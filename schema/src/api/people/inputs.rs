@@ -2,7 +2,7 @@
 
 use async_graphql::{ID, InputObject, MaybeUndefined, SimpleObject};
 
-use super::types::{Device, Locale, Organisation, PairingCode, Person, Role};
+use super::objects::{Device, Locale, Organisation, PairingCode, Person, Role};
 
 #[derive(InputObject)]
 pub struct CreatePersonInput {

@@ -4,12 +4,12 @@
 use async_graphql::{Context, MaybeUndefined, Object};
 use serde_json::json;
 
-use super::common::{audit, parse_id, valid};
-use super::context::{ApiState, client_ip, state, viewer};
-use super::error::{ApiError, ApiResult};
 use super::inputs::*;
-use super::lookup::{editable_person, managed_person, visible_device};
-use super::types::{Device, Organisation, PairingCode, Person};
+use super::objects::{Device, Organisation, PairingCode, Person};
+use crate::api::common::{audit, parse_id, valid};
+use crate::api::context::{ApiState, client_ip, state, viewer};
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::lookup::{editable_person, managed_person, visible_device};
 use crate::domain::contact;
 use crate::domain::credentials::{AccessToken, PairingCode as Code, PairingCodeError};
 use crate::domain::people::{DEFAULT_TIME_ZONE, Locale, Role};
