@@ -115,7 +115,7 @@ pub async fn issue_token(
     label: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<AccessToken> {
-    let token = AccessToken::generate();
+    let token = AccessToken::generate(&mut rand::rng());
     let device = store::devices::create(db, person, label, token.hash(), now)
         .await
         .context("cannot store the token")?;

@@ -21,6 +21,12 @@ pub fn parse_id(id: &ID, field: &'static str) -> ApiResult<Uuid> {
     Uuid::parse_str(id.as_str()).map_err(|_| ApiError::bad_input(field, "is not a valid id"))
 }
 
+/// An input id as a span field: the parsed id, or "invalid" — a client's malformed text is never
+/// written to the logs.
+pub fn logged_id(id: &ID) -> String {
+    Uuid::parse_str(id.as_str()).map_or_else(|_| "invalid".to_owned(), |id| id.to_string())
+}
+
 /// An instant from a request inside the dates the program handles ([`clock::bounded_instant`]),
 /// or BAD_USER_INPUT naming the field. Call it before any arithmetic with the instant.
 pub fn bounded_instant(field: &'static str, at: DateTime<Utc>) -> ApiResult<DateTime<Utc>> {
@@ -56,29 +62,47 @@ pub fn valid<T>(field: &'static str, result: Result<T, InvalidText>) -> ApiResul
     result.map_err(|InvalidText(reason)| ApiError::bad_input(field, reason))
 }
 
-/// Writes one audit entry for the viewer's action, in the transaction of the change it records.
+/// Writes one audit entry for the viewer's action on `subject` (its kind and id), in the
+/// transaction of the change it records.
 pub async fn audit(
     txn: &DatabaseTransaction,
     viewer: &Viewer,
-    action: &str,
-    subject_kind: &str,
-    subject_id: Uuid,
     now: DateTime<Utc>,
+    action: &str,
+    subject: (&str, Uuid),
+) -> ApiResult<()> {
+    audit_entry(txn, viewer, now, action, subject, None).await
+}
+
+/// As [`audit`], with a detail (ids and settings, never anything personal), or an optional one.
+pub async fn audit_with(
+    txn: &DatabaseTransaction,
+    viewer: &Viewer,
+    now: DateTime<Utc>,
+    action: &str,
+    subject: (&str, Uuid),
+    detail: impl Into<Option<serde_json::Value>>,
+) -> ApiResult<()> {
+    audit_entry(txn, viewer, now, action, subject, detail.into()).await
+}
+
+async fn audit_entry(
+    txn: &DatabaseTransaction,
+    viewer: &Viewer,
+    now: DateTime<Utc>,
+    action: &str,
+    (subject_kind, subject_id): (&str, Uuid),
     detail: Option<serde_json::Value>,
 ) -> ApiResult<()> {
-    store::audit::record(
-        txn,
-        AuditEntry {
-            organisation_id: viewer.organisation_id,
-            actor_id: Some(viewer.person_id),
-            action,
-            subject_kind,
-            subject_id: Some(subject_id),
-            detail,
-        },
-        now,
-    )
-    .await?;
+    let entry = AuditEntry {
+        organisation_id: viewer.organisation_id,
+        actor_id: Some(viewer.person_id),
+        action,
+        subject_kind,
+        subject_id: Some(subject_id),
+        detail,
+    };
+    store::audit::record(txn, entry, now).await?;
     Ok(())
 }
 

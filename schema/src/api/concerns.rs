@@ -3,10 +3,11 @@
 //! coordinator closes it with a note. Supporters never see a concern. Who sees what is
 //! `domain::access` (`may_raise_concern`, `may_see_concern`, `may_close_concern`).
 
+use crate::api::common::logged_id;
+use crate::domain::clock::id_at;
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use super::common::{audit, parse_id, valid};
 use super::context::{state, viewer};
@@ -161,6 +162,7 @@ pub struct ConcernMutation;
 impl ConcernMutation {
     /// A participant tells the coordinators something privately. The coordinators on duty (all of
     /// them when nobody is) get a push that names nobody; audited. Participants only.
+    #[tracing::instrument(name = "raiseConcern", skip_all)]
     async fn raise_concern(
         &self,
         ctx: &Context<'_>,
@@ -192,7 +194,7 @@ impl ConcernMutation {
         let concern = store::concerns::insert(
             &txn,
             concerns::Model {
-                id: Uuid::now_v7(),
+                id: id_at(now),
                 organisation_id: viewer.organisation_id,
                 raised_by: viewer.person_id,
                 about_supporter_id: about,
@@ -208,11 +210,9 @@ impl ConcernMutation {
         audit(
             &txn,
             &viewer,
-            "concern.raised",
-            "concern",
-            concern.id,
             now,
-            None,
+            "concern.raised",
+            ("concern", concern.id),
         )
         .await?;
         let coordinators =
@@ -243,6 +243,7 @@ impl ConcernMutation {
     }
 
     /// Closes an open concern with a note. Coordinators of its organisation.
+    #[tracing::instrument(name = "closeConcern", skip_all, fields(concern_id = %logged_id(&input.concern_id)))]
     async fn close_concern(
         &self,
         ctx: &Context<'_>,
@@ -268,16 +269,7 @@ impl ConcernMutation {
             .ok_or_else(|| {
                 ApiError::refused(reasons::INVALID_TRANSITION, "the concern is already closed")
             })?;
-        audit(
-            &txn,
-            &viewer,
-            "concern.closed",
-            "concern",
-            closed.id,
-            now,
-            None,
-        )
-        .await?;
+        audit(&txn, &viewer, now, "concern.closed", ("concern", closed.id)).await?;
         txn.commit().await?;
         Ok(ConcernPayload {
             concern: Concern { row: closed },

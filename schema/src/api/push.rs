@@ -1,13 +1,14 @@
 //! The push part of the API: the VAPID key, registering a device's push subscription, quiet hours,
 //! connection checks, and who cannot currently be reached.
 
+use crate::api::common::logged_id;
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject};
 use chrono::{DateTime, NaiveTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::common::{audit, parse_id, valid};
+use super::common::{audit, audit_with, parse_id, valid};
 use super::context::{state, viewer};
 use super::error::{ApiError, ApiResult};
 use super::lookup::editable_person;
@@ -149,6 +150,7 @@ pub struct PushMutation;
 impl PushMutation {
     /// Registers this device's push subscription for the signed-in person. Registering the same
     /// endpoint again updates it.
+    #[tracing::instrument(name = "registerPushSubscription", skip_all)]
     async fn register_push_subscription(
         &self,
         ctx: &Context<'_>,
@@ -203,11 +205,9 @@ impl PushMutation {
         audit(
             &txn,
             &viewer,
-            "push_subscription.registered",
-            "push_subscription",
-            subscription.id,
             now,
-            None,
+            "push_subscription.registered",
+            ("push_subscription", subscription.id),
         )
         .await?;
         txn.commit().await?;
@@ -217,6 +217,7 @@ impl PushMutation {
     }
 
     /// Removes one of the signed-in person's push subscriptions (the app unsubscribed).
+    #[tracing::instrument(name = "removePushSubscription", skip_all)]
     async fn remove_push_subscription(
         &self,
         ctx: &Context<'_>,
@@ -244,11 +245,9 @@ impl PushMutation {
             audit(
                 &txn,
                 &viewer,
-                "push_subscription.removed",
-                "push_subscription",
-                subscription.id,
                 now,
-                None,
+                "push_subscription.removed",
+                ("push_subscription", subscription.id),
             )
             .await?;
         }
@@ -259,6 +258,7 @@ impl PushMutation {
     }
 
     /// Sets a person's quiet hours and notification language. The person or a coordinator.
+    #[tracing::instrument(name = "updateNotificationSettings", skip_all, fields(person_id = %logged_id(&input.person_id)))]
     async fn update_notification_settings(
         &self,
         ctx: &Context<'_>,
@@ -294,11 +294,9 @@ impl PushMutation {
         audit(
             &txn,
             &viewer,
-            "notification_settings.updated",
-            "person",
-            person.id,
             now,
-            None,
+            "notification_settings.updated",
+            ("person", person.id),
         )
         .await?;
         txn.commit().await?;
@@ -311,6 +309,7 @@ impl PushMutation {
     /// with the payload's `notificationId`). For a safety alert it is recorded on the alert, so
     /// coordinators see who has seen it and the e-mail fallback skips them. Only the person the
     /// notification was for; a repeat changes nothing.
+    #[tracing::instrument(name = "confirmNotificationShown", skip_all, fields(notification_id = %logged_id(&input.notification_id)))]
     async fn confirm_notification_shown(
         &self,
         ctx: &Context<'_>,
@@ -359,6 +358,7 @@ impl PushMutation {
 
     /// Sends a test notification to every device of a person, to check that their phone receives
     /// (the outcome shows on `Person.pushSubscriptions`). The person or a coordinator.
+    #[tracing::instrument(name = "sendConnectionCheck", skip_all, fields(person_id = %logged_id(&input.person_id)))]
     async fn send_connection_check(
         &self,
         ctx: &Context<'_>,
@@ -383,14 +383,13 @@ impl PushMutation {
             now,
         )
         .await?;
-        audit(
+        audit_with(
             &txn,
             &viewer,
-            "connection_check.sent",
-            "person",
-            person.id,
             now,
-            Some(json!({ "devices": devices.len() })),
+            "connection_check.sent",
+            ("person", person.id),
+            json!({ "devices": devices.len() }),
         )
         .await?;
         txn.commit().await?;

@@ -2,13 +2,14 @@
 //! exceptions (an extra shift or time off), the rota expanded over a window, and who is on duty
 //! now (the rota plus anyone on call by hand with `setOnDuty`).
 
+use crate::api::common::logged_id;
+use crate::domain::clock::id_at;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use uuid::Uuid;
 
 use super::common::{
-    audit, bounded_instant, ensure_coordinator, ensure_list_len, member_in, parse_id, valid,
+    audit_with, bounded_instant, ensure_coordinator, ensure_list_len, member_in, parse_id, valid,
 };
 use super::context::{state, viewer};
 use super::error::{ApiError, ApiResult};
@@ -309,6 +310,7 @@ pub struct RotaMutation;
 #[Object]
 impl RotaMutation {
     /// Replaces a coordinator's weekly pattern of shifts. Coordinators.
+    #[tracing::instrument(name = "setDutyPattern", skip_all, fields(person_id = %logged_id(&input.person_id)))]
     async fn set_duty_pattern(
         &self,
         ctx: &Context<'_>,
@@ -340,15 +342,15 @@ impl RotaMutation {
         )
         .await?;
         let saved =
-            store::rota::replace_pattern(&txn, viewer.organisation_id, person.id, &shifts).await?;
-        audit(
+            store::rota::replace_pattern(&txn, viewer.organisation_id, person.id, &shifts, now)
+                .await?;
+        audit_with(
             &txn,
             &viewer,
-            "duty.pattern_set",
-            "person",
-            person.id,
             now,
-            Some(json!({ "shifts": saved.len() })),
+            "duty.pattern_set",
+            ("person", person.id),
+            json!({ "shifts": saved.len() }),
         )
         .await?;
         txn.commit().await?;
@@ -359,6 +361,7 @@ impl RotaMutation {
 
     /// Adds a dated exception to a coordinator's pattern: an extra shift, or time off (which wins
     /// over the pattern and over extra shifts). Coordinators.
+    #[tracing::instrument(name = "addDutyException", skip_all, fields(person_id = %logged_id(&input.person_id)))]
     async fn add_duty_exception(
         &self,
         ctx: &Context<'_>,
@@ -391,7 +394,7 @@ impl RotaMutation {
         let row = store::rota::insert_exception(
             &txn,
             duty_exceptions::Model {
-                id: Uuid::now_v7(),
+                id: id_at(now),
                 organisation_id: viewer.organisation_id,
                 person_id: person.id,
                 starts_at: input.from,
@@ -403,19 +406,18 @@ impl RotaMutation {
             },
         )
         .await?;
-        audit(
+        audit_with(
             &txn,
             &viewer,
-            "duty.exception_added",
-            "duty_exception",
-            row.id,
             now,
-            Some(json!({
+            "duty.exception_added",
+            ("duty_exception", row.id),
+            json!({
                 "personId": person.id,
                 "kind": kind.as_str(),
                 "from": input.from,
                 "to": input.to,
-            })),
+            }),
         )
         .await?;
         txn.commit().await?;
@@ -425,6 +427,7 @@ impl RotaMutation {
     }
 
     /// Removes an exception. Coordinators of its organisation.
+    #[tracing::instrument(name = "removeDutyException", skip_all, fields(exception_id = %logged_id(&input.exception_id)))]
     async fn remove_duty_exception(
         &self,
         ctx: &Context<'_>,
@@ -441,14 +444,13 @@ impl RotaMutation {
             .filter(|row| row.organisation_id == viewer.organisation_id)
             .ok_or(ApiError::NotFound)?;
         store::rota::delete_exception(&txn, row.id).await?;
-        audit(
+        audit_with(
             &txn,
             &viewer,
-            "duty.exception_removed",
-            "duty_exception",
-            row.id,
             now,
-            Some(json!({ "personId": row.person_id, "kind": row.kind })),
+            "duty.exception_removed",
+            ("duty_exception", row.id),
+            json!({ "personId": row.person_id, "kind": row.kind }),
         )
         .await?;
         txn.commit().await?;

@@ -96,6 +96,19 @@ pub trait Clock: Send + Sync + 'static {
 
 pub type SharedClock = Arc<dyn Clock>;
 
+/// One process-wide sequence, so ids made in the same millisecond (or while a test holds the
+/// clock still, or sets it back) still sort in the order they were made.
+static ID_SEQUENCE: Mutex<uuid::ContextV7> = Mutex::new(uuid::ContextV7::new());
+
+/// A new row id stamped with `now` — the caller's clock, not the system's, so a held clock holds
+/// the ids too. Version 7: ids sort by creation, which the API's cursors rely on; never earlier
+/// than an id already made by this process.
+pub fn id_at(now: DateTime<Utc>) -> uuid::Uuid {
+    let seconds = u64::try_from(now.timestamp()).unwrap_or(0);
+    let timestamp = uuid::Timestamp::from_unix(&ID_SEQUENCE, seconds, now.timestamp_subsec_nanos());
+    uuid::Uuid::new_v7(timestamp)
+}
+
 /// The instant a local wall-clock time occurs in `zone` on `day`: the earlier one when the clocks
 /// go back, none when they jump over it.
 pub fn at_local(
@@ -191,6 +204,21 @@ pub fn week_of(at: DateTime<Utc>, zone: chrono_tz::Tz) -> (DateTime<Utc>, DateTi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_carry_the_callers_clock_and_keep_their_order_when_it_stands_still() {
+        // Far in the future, so no id this test process made earlier is later than these.
+        let held = DateTime::parse_from_rfc3339("2200-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let ids: Vec<uuid::Uuid> = (0..100).map(|_| id_at(held)).collect();
+        let (seconds, _) = ids[0].get_timestamp().unwrap().to_unix();
+        assert_eq!(i64::try_from(seconds).unwrap(), held.timestamp());
+        assert!(ids.windows(2).all(|pair| pair[0] < pair[1]));
+        // A clock set back never makes an id that sorts before one already made.
+        let earlier = id_at(held - Duration::days(1));
+        assert!(earlier > ids[99]);
+    }
 
     #[test]
     fn a_local_day_starts_and_ends_at_local_midnight() {

@@ -8,8 +8,7 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::Rng as _;
-use rand::RngCore as _;
+use rand::{CryptoRng, Rng as _};
 use sha2::{Digest as _, Sha256};
 
 /// Letters and digits that cannot be mistaken for each other when read aloud or typed from paper:
@@ -31,8 +30,9 @@ pub enum PairingCodeError {
 }
 
 impl PairingCode {
-    pub fn generate() -> Self {
-        let mut rng = rand::rng();
+    /// A new code drawn from `rng` (the caller passes the operating system's generator,
+    /// `rand::rng()`; a test may pass a seeded one).
+    pub fn generate(rng: &mut impl CryptoRng) -> Self {
         let code = (0..PAIRING_CODE_LEN)
             .map(|_| char::from(PAIRING_ALPHABET[rng.random_range(0..PAIRING_ALPHABET.len())]))
             .collect();
@@ -82,9 +82,11 @@ impl fmt::Debug for PairingCode {
 pub struct AccessToken(String);
 
 impl AccessToken {
-    pub fn generate() -> Self {
+    /// A new token of 32 bytes drawn from `rng` (the operating system's generator in the
+    /// server, `rand::rng()`).
+    pub fn generate(rng: &mut impl CryptoRng) -> Self {
         let mut bytes = [0u8; TOKEN_BYTES];
-        rand::rng().fill_bytes(&mut bytes);
+        rng.fill_bytes(&mut bytes);
         Self(format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes)))
     }
 
@@ -129,11 +131,30 @@ mod tests {
     #[test]
     fn generated_codes_use_only_unambiguous_characters() {
         for _ in 0..200 {
-            let code = PairingCode::generate();
+            let code = PairingCode::generate(&mut rand::rng());
             assert_eq!(code.0.len(), PAIRING_CODE_LEN);
             assert!(code.0.bytes().all(|b| PAIRING_ALPHABET.contains(&b)));
             assert!(!code.0.contains(['0', 'O', '1', 'I', 'L']));
         }
+    }
+
+    #[test]
+    fn codes_and_tokens_come_from_the_generator_passed_in() {
+        use rand::SeedableRng as _;
+        let seeded = || rand::rngs::StdRng::seed_from_u64(7);
+        assert_eq!(
+            PairingCode::generate(&mut seeded()),
+            PairingCode::generate(&mut seeded())
+        );
+        assert_eq!(
+            AccessToken::generate(&mut seeded()),
+            AccessToken::generate(&mut seeded())
+        );
+        let mut one = seeded();
+        assert_ne!(
+            AccessToken::generate(&mut one),
+            AccessToken::generate(&mut one)
+        );
     }
 
     #[test]
@@ -171,8 +192,8 @@ mod tests {
 
     #[test]
     fn tokens_are_random_and_only_well_formed_ones_are_accepted() {
-        let a = AccessToken::generate();
-        let b = AccessToken::generate();
+        let a = AccessToken::generate(&mut rand::rng());
+        let b = AccessToken::generate(&mut rand::rng());
         assert_ne!(a, b);
         assert_ne!(a.hash(), b.hash());
         assert_eq!(a.hash().len(), 64);

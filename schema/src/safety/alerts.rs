@@ -1,6 +1,7 @@
 //! Raising an alert and pushing it to the right coordinators, what a check-in does to the outing's
 //! alerts, and the ladder re-armed when an alert is resolved.
 
+use crate::domain::clock::id_at;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::json;
@@ -157,7 +158,7 @@ pub async fn raise_alert(
     now: DateTime<Utc>,
 ) -> Result<alerts::Model, DbErr> {
     let mut alert = alerts::Model {
-        id: Uuid::now_v7(),
+        id: id_at(now),
         organisation_id: outing.organisation_id,
         outing_id: outing.id,
         reason: reason.as_str().to_owned(),

@@ -1,5 +1,6 @@
 //! Writes to the audit log, always in the same transaction as the change they record.
 
+use crate::domain::clock::id_at;
 use chrono::{DateTime, Utc};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, EntityTrait, Set};
 use serde_json::Value;
@@ -23,7 +24,7 @@ pub async fn record(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     audit_log::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id_at(now)),
         organisation_id: Set(entry.organisation_id),
         actor_id: Set(entry.actor_id),
         action: Set(entry.action.to_owned()),
@@ -54,7 +55,7 @@ pub async fn record_crisis_plan_reads(
         participants
             .iter()
             .map(|participant| audit_log::ActiveModel {
-                id: Set(Uuid::now_v7()),
+                id: Set(id_at(now)),
                 organisation_id: Set(reader.organisation_id),
                 actor_id: Set(Some(reader.person_id)),
                 action: Set(CRISIS_PLAN_READ.to_owned()),

@@ -1,5 +1,6 @@
 //! Queries over devices and their access tokens (stored as hashes).
 
+use crate::domain::clock::id_at;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -19,7 +20,7 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<devices::Model, DbErr> {
     devices::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id_at(now)),
         organisation_id: Set(person.organisation_id),
         person_id: Set(person.id),
         label: Set(label.to_owned()),

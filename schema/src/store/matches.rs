@@ -2,6 +2,7 @@
 //! (a concurrent change makes the second one fail instead of overwriting), counting each
 //! supporter's load, and listing what a viewer may see.
 
+use crate::domain::clock::id_at;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -138,7 +139,7 @@ pub async fn propose(
     now: DateTime<Utc>,
 ) -> Result<support_matches::Model, DbErr> {
     support_matches::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id_at(now)),
         organisation_id: Set(new.organisation_id),
         supporter_id: Set(new.supporter_id),
         participant_id: Set(new.participant_id),

@@ -1,5 +1,6 @@
 //! Queries over organisations.
 
+use crate::domain::clock::id_at;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
@@ -17,7 +18,7 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<organisations::Model, DbErr> {
     organisations::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id_at(now)),
         name: Set(name.to_owned()),
         kind: Set(kind.as_str().to_owned()),
         time_zone: Set(time_zone.to_owned()),

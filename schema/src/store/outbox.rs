@@ -5,6 +5,7 @@
 //! sent outside any transaction), so a server that dies mid-send loses its claim when the lease
 //! expires and the work is picked up again.
 
+use crate::domain::clock::id_at;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait as _, LockBehavior, LockType, Query, SelectStatement};
 use sea_orm::{
@@ -90,7 +91,7 @@ pub async fn schedule(
         active.update(db).await?;
         return Ok(Scheduled::Moved(id));
     }
-    let id = Uuid::now_v7();
+    let id = id_at(now);
     notifications::ActiveModel {
         id: Set(id),
         organisation_id: Set(new.organisation_id),
@@ -257,7 +258,7 @@ pub async fn create_deliveries(
     let rows =
         pairs.iter().map(
             |(notification_id, subscription_id)| push_deliveries::ActiveModel {
-                id: Set(Uuid::now_v7()),
+                id: Set(id_at(now)),
                 notification_id: Set(*notification_id),
                 subscription_id: Set(*subscription_id),
                 status: Set(status::PENDING.to_owned()),

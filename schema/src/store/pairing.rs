@@ -1,5 +1,6 @@
 //! Queries over pairing codes: issuing one (withdrawing older ones) and claiming one exactly once.
 
+use crate::domain::clock::id_at;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -27,7 +28,7 @@ pub async fn issue(
         .exec(db)
         .await?;
     pairing_codes::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id_at(now)),
         organisation_id: Set(person.organisation_id),
         person_id: Set(person.id),
         code_hash: Set(code_hash),

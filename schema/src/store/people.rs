@@ -1,5 +1,6 @@
 //! Queries over people, and the profile row each supporter and participant has from the start.
 
+use crate::domain::clock::id_at;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
@@ -27,7 +28,7 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<people::Model, DbErr> {
     let person = people::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id_at(now)),
         organisation_id: Set(new.organisation_id),
         display_name: Set(new.display_name.to_owned()),
         role: Set(new.role.as_str().to_owned()),

@@ -1,6 +1,7 @@
 //! Queries over Web Push subscriptions: registering (once per endpoint), removing, listing, and
 //! recording what push services answered.
 
+use crate::domain::clock::id_at;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait as _, Query};
 use sea_orm::{
@@ -55,7 +56,7 @@ pub async fn register(
     let mut active = match existing {
         Some(row) => row.into(),
         None => push_subscriptions::ActiveModel {
-            id: Set(Uuid::now_v7()),
+            id: Set(id_at(now)),
             endpoint_hash: Set(new.endpoint_hash.clone()),
             created_at: Set(now),
             last_outcome: Set(None),

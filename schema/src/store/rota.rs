@@ -1,6 +1,7 @@
 //! Storage of the on-duty rota (weekly patterns and dated exceptions), "who is on duty now" (the
 //! rota plus anyone put on call by hand with `setOnDuty`), and the alerts a handover looks at.
 
+use crate::domain::clock::id_at;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc, Weekday};
@@ -27,6 +28,7 @@ pub async fn replace_pattern(
     organisation_id: Uuid,
     person_id: Uuid,
     shifts: &[WeeklyShift],
+    now: DateTime<Utc>,
 ) -> Result<Vec<duty_shifts::Model>, DbErr> {
     duty_shifts::Entity::delete_many()
         .filter(duty_shifts::Column::PersonId.eq(person_id))
@@ -35,7 +37,7 @@ pub async fn replace_pattern(
     let mut saved = Vec::with_capacity(shifts.len());
     for shift in shifts {
         let row = duty_shifts::ActiveModel {
-            id: Set(Uuid::now_v7()),
+            id: Set(id_at(now)),
             organisation_id: Set(organisation_id),
             person_id: Set(person_id),
             weekday: Set(i16::try_from(shift.weekday.number_from_monday()).unwrap_or(1)),

@@ -1,6 +1,7 @@
 //! Queries over the curriculum (courses, modules, prerequisites), supporters' completions and
 //! certificates, supervision sessions, and the training facts the capability rules read.
 
+use crate::domain::clock::id_at;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -34,7 +35,7 @@ pub async fn create_course(
     now: DateTime<Utc>,
 ) -> Result<courses::Model, DbErr> {
     let course = courses::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id_at(now)),
         organisation_id: Set(new.organisation_id),
         level: Set(new.level.as_str().to_owned()),
         title_ja: Set(new.title_ja.to_owned()),
@@ -70,6 +71,7 @@ pub struct NewModule<'a> {
 pub async fn add_module(
     db: &impl ConnectionTrait,
     new: NewModule<'_>,
+    now: DateTime<Utc>,
 ) -> Result<course_modules::Model, DbErr> {
     courses::Entity::find_by_id(new.course_id)
         .lock_exclusive()
@@ -80,7 +82,7 @@ pub async fn add_module(
         .count(db)
         .await?;
     let module = course_modules::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id_at(now)),
         course_id: Set(new.course_id),
         position: Set(i32::try_from(existing)
             .unwrap_or(i32::MAX)
@@ -314,7 +316,7 @@ pub async fn record_completion(
     now: DateTime<Utc>,
 ) -> Result<module_completions::Model, DbErr> {
     module_completions::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id_at(now)),
         supporter_id: Set(new.supporter_id),
         module_id: Set(new.module_id),
         completed_on: Set(new.completed_on),
@@ -358,7 +360,7 @@ pub async fn issue_certificate_if_complete(
         return Ok(None);
     };
     certificates::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id_at(now)),
         supporter_id: Set(supporter_id),
         course_id: Set(course_id),
         completed_on: Set(completed_on),
@@ -514,7 +516,7 @@ pub async fn record_supervision(
     now: DateTime<Utc>,
 ) -> Result<supervision_sessions::Model, DbErr> {
     let session = supervision_sessions::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id_at(now)),
         supporter_id: Set(new.supporter_id),
         supervisor_id: Set(new.supervisor_id),
         held_on: Set(new.held_on),

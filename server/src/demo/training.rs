@@ -227,6 +227,7 @@ pub async fn create(
                     duration_minutes: demo.minutes,
                     prerequisite_module_ids: &required,
                 },
+                now,
             )
             .await?;
             modules.push(added.id);

@@ -1979,7 +1979,7 @@ async fn watchdog(backend: &str, kind_of_database: Backend, sizes: Sizes) {
 fn supporter_devices(world: &World) -> (Vec<devices::ActiveModel>, Vec<String>) {
     (0..world.sizes.supporters)
         .map(|s| {
-            let token = AccessToken::generate();
+            let token = AccessToken::generate(&mut rand::rng());
             let row = devices::ActiveModel::from(devices::Model {
                 id: v7(world.now, kind::DEVICE, s),
                 organisation_id: world.organisations[s % ORGANISATIONS],

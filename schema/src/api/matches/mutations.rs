@@ -1,6 +1,7 @@
 //! The match mutations: propose, accept, decline, pause, resume and end a match, take and end a
 //! break; each step in one transaction with its audit entry and pushes.
 
+use crate::api::common::logged_id;
 use async_graphql::{Context, ID, Object};
 use chrono::Duration;
 use serde_json::json;
@@ -17,7 +18,7 @@ use super::inputs::{
     TakeBreakInput, TakeBreakPayload,
 };
 use super::objects::{SupportMatch, may_see_match};
-use crate::api::common::{audit, ensure_coordinator, parse_id, supporter_in, valid};
+use crate::api::common::{audit, audit_with, ensure_coordinator, parse_id, supporter_in, valid};
 use crate::api::context::{state, viewer};
 use crate::api::error::{ApiError, ApiResult, reasons};
 use crate::api::people::Person;
@@ -36,6 +37,7 @@ impl MatchMutation {
     /// Proposes a supporter to a participant. Refused with CAPACITY_FULL when the supporter has no
     /// room, TRAINING_INCOMPLETE without basic training, SUPPORTER_ON_BREAK during a break, and
     /// CONFLICT when the pair already has an open match. Coordinators.
+    #[tracing::instrument(name = "proposeMatch", skip_all, fields(supporter_id = %logged_id(&input.supporter_id), participant_id = %logged_id(&input.participant_id)))]
     async fn propose_match(
         &self,
         ctx: &Context<'_>,
@@ -83,14 +85,13 @@ impl MatchMutation {
             now,
         )
         .await?;
-        audit(
+        audit_with(
             &txn,
             &viewer,
-            "match.proposed",
-            "support_match",
-            row.id,
             now,
-            Some(json!({ "supporterId": supporter.id, "participantId": participant.id })),
+            "match.proposed",
+            ("support_match", row.id),
+            json!({ "supporterId": supporter.id, "participantId": participant.id }),
         )
         .await?;
         let pushed = push_match_update(
@@ -110,6 +111,7 @@ impl MatchMutation {
     }
 
     /// The supporter accepts a proposal (before it expires). The supporter only.
+    #[tracing::instrument(name = "acceptMatch", skip_all, fields(match_id = %logged_id(&input.match_id)))]
     async fn accept_match(
         &self,
         ctx: &Context<'_>,
@@ -121,6 +123,7 @@ impl MatchMutation {
     }
 
     /// The supporter declines a proposal. The supporter only.
+    #[tracing::instrument(name = "declineMatch", skip_all, fields(match_id = %logged_id(&input.match_id)))]
     async fn decline_match(
         &self,
         ctx: &Context<'_>,
@@ -138,6 +141,7 @@ impl MatchMutation {
     }
 
     /// Pauses an active match. Coordinators.
+    #[tracing::instrument(name = "pauseMatch", skip_all, fields(match_id = %logged_id(&input.match_id)))]
     async fn pause_match(
         &self,
         ctx: &Context<'_>,
@@ -155,6 +159,7 @@ impl MatchMutation {
     }
 
     /// Resumes a paused match, if the supporter has room and is not on a break. Coordinators.
+    #[tracing::instrument(name = "resumeMatch", skip_all, fields(match_id = %logged_id(&input.match_id)))]
     async fn resume_match(
         &self,
         ctx: &Context<'_>,
@@ -166,6 +171,7 @@ impl MatchMutation {
     }
 
     /// Ends an active or paused match, with a reason and a closing reflection. Coordinators.
+    #[tracing::instrument(name = "endMatch", skip_all, fields(match_id = %logged_id(&input.match_id)))]
     async fn end_match(
         &self,
         ctx: &Context<'_>,
@@ -188,6 +194,7 @@ impl MatchMutation {
 
     /// The supporter takes a break: no new proposals or outings until they return; their active
     /// matches are paused and the coordinators told. The supporter or a coordinator.
+    #[tracing::instrument(name = "takeBreak", skip_all, fields(supporter_id = %logged_id(&input.supporter_id)))]
     async fn take_break(
         &self,
         ctx: &Context<'_>,
@@ -233,14 +240,13 @@ impl MatchMutation {
             else {
                 continue;
             };
-            audit(
+            audit_with(
                 &txn,
                 &viewer,
-                "match.paused",
-                "support_match",
-                row.id,
                 now,
-                Some(json!({ "reason": rules::EndReason::SupporterBreak.as_str() })),
+                "match.paused",
+                ("support_match", row.id),
+                json!({ "reason": rules::EndReason::SupporterBreak.as_str() }),
             )
             .await?;
             let mut recipients = concerned(&row, Some(MatchAction::Pause));
@@ -249,14 +255,13 @@ impl MatchMutation {
                 push_match_update(&txn, viewer.person_id, &row, "paused", &recipients, now).await?;
             paused.push(SupportMatch::from_row(row)?);
         }
-        audit(
+        audit_with(
             &txn,
             &viewer,
-            "supporter.break_started",
-            "person",
-            supporter.id,
             now,
-            Some(json!({ "pausedMatches": paused.len() })),
+            "supporter.break_started",
+            ("person", supporter.id),
+            json!({ "pausedMatches": paused.len() }),
         )
         .await?;
         txn.commit().await?;
@@ -271,6 +276,7 @@ impl MatchMutation {
 
     /// The supporter is back: proposals and outings are possible again. Paused matches stay paused
     /// until a coordinator resumes them. The supporter or a coordinator.
+    #[tracing::instrument(name = "returnFromBreak", skip_all, fields(supporter_id = %logged_id(&input.supporter_id)))]
     async fn return_from_break(
         &self,
         ctx: &Context<'_>,
@@ -296,11 +302,9 @@ impl MatchMutation {
         audit(
             &txn,
             &viewer,
-            "supporter.break_ended",
-            "person",
-            supporter.id,
             now,
-            None,
+            "supporter.break_ended",
+            ("person", supporter.id),
         )
         .await?;
         txn.commit().await?;
@@ -391,13 +395,12 @@ pub(super) async fn change(
         Vec::new()
     };
     let event = past_tense(action);
-    audit(
+    audit_with(
         &txn,
         &viewer,
-        &format!("match.{event}"),
-        "support_match",
-        changed.id,
         now,
+        &format!("match.{event}"),
+        ("support_match", changed.id),
         reason.map(|reason| json!({ "reason": reason.as_str() })),
     )
     .await?;

@@ -1,5 +1,6 @@
 //! Answering alerts: acknowledge, resolve, and who is on duty for them.
 
+use crate::api::common::logged_id;
 use async_graphql::{Context, ID, Object};
 use serde_json::json;
 
@@ -10,7 +11,9 @@ use super::inputs::{
     SetOnDutyInput, SetOnDutyPayload,
 };
 use super::objects::Alert;
-use crate::api::common::{audit, ensure_coordinator, ensure_list_len, member_in, parse_id, valid};
+use crate::api::common::{
+    audit, audit_with, ensure_coordinator, ensure_list_len, member_in, parse_id, valid,
+};
 use crate::api::context::{state, viewer};
 use crate::api::error::{ApiError, ApiResult, reasons};
 use crate::domain::outings::{self as rules, AlertStatus as DomainAlertStatus, bounds};
@@ -27,6 +30,7 @@ impl AlertMutation {
     /// Takes ownership of open alerts: the first acknowledgement wins, escalation stops, and the
     /// owner sees the participant's crisis plan. All of them or none: one already owned by someone
     /// else is CONFLICT (with `extensions.ownerId`). Coordinators.
+    #[tracing::instrument(name = "acknowledgeAlerts", skip_all)]
     async fn acknowledge_alerts(
         &self,
         ctx: &Context<'_>,
@@ -81,11 +85,9 @@ impl AlertMutation {
             audit(
                 &txn,
                 &viewer,
-                "alert.acknowledged",
-                "alert",
-                alert.id,
                 now,
-                None,
+                "alert.acknowledged",
+                ("alert", alert.id),
             )
             .await?;
         }
@@ -101,6 +103,7 @@ impl AlertMutation {
 
     /// Resolves an acknowledged alert with a reason and a note. Its owner. A real incident flags
     /// the outing's supporters for a supervision follow-up.
+    #[tracing::instrument(name = "resolveAlert", skip_all, fields(alert_id = %logged_id(&input.alert_id)))]
     async fn resolve_alert(
         &self,
         ctx: &Context<'_>,
@@ -149,14 +152,13 @@ impl AlertMutation {
                 }
             }
         }
-        audit(
+        audit_with(
             &txn,
             &viewer,
-            "alert.resolved",
-            "alert",
-            alert.id,
             now,
-            Some(json!({ "resolution": resolution.as_str() })),
+            "alert.resolved",
+            ("alert", alert.id),
+            json!({ "resolution": resolution.as_str() }),
         )
         .await?;
         // An outing still under way is watched again from now on.
@@ -173,6 +175,7 @@ impl AlertMutation {
 
     /// Puts a coordinator on call outside the rota (they get alerts first) until turned off, or
     /// takes them off call; their rota shifts still count (see `onDutyNow`). Coordinators.
+    #[tracing::instrument(name = "setOnDuty", skip_all, fields(person_id = %logged_id(&input.person_id)))]
     async fn set_on_duty(
         &self,
         ctx: &Context<'_>,
@@ -200,14 +203,13 @@ impl AlertMutation {
             now,
         )
         .await?;
-        audit(
+        audit_with(
             &txn,
             &viewer,
-            "duty.changed",
-            "person",
-            person.id,
             now,
-            Some(json!({ "isOnDuty": input.is_on_duty })),
+            "duty.changed",
+            ("person", person.id),
+            json!({ "isOnDuty": input.is_on_duty }),
         )
         .await?;
         let on_duty = store::rota::on_duty_now(&txn, viewer.organisation_id, now).await?;

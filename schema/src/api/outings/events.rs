@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::checks::visible_outing;
 use super::enums::CancelReason;
 use super::objects::{Alert, Outing, outing_object};
-use crate::api::common::audit;
+use crate::api::common::audit_with;
 use crate::api::context::ApiState;
 use crate::api::error::{ApiError, ApiResult};
 use crate::domain::access::Viewer;
@@ -110,14 +110,13 @@ pub(crate) async fn cancel_for_ended_match(
         outing.ended_at = Some(now);
         notify::withdraw_outing_reminders(txn, &outing).await?;
         let outing = store::outings::save(txn, outing, now).await?;
-        audit(
+        audit_with(
             txn,
             viewer,
-            "outing.cancel",
-            "outing",
-            outing.id,
             now,
-            Some(json!({ "reason": CancelReason::MatchEnded.as_str() })),
+            "outing.cancel",
+            ("outing", outing.id),
+            json!({ "reason": CancelReason::MatchEnded.as_str() }),
         )
         .await?;
         let members = members_of.remove(&outing.id).unwrap_or_default();

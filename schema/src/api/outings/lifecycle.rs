@@ -1,6 +1,7 @@
 //! An outing under way: start, check in, extend, complete, and the one transaction every lifecycle
 //! step takes.
 
+use crate::api::common::logged_id;
 use async_graphql::{Context, ID, Object};
 use chrono::Duration;
 use serde_json::json;
@@ -15,7 +16,7 @@ use super::inputs::{
     OutingPayload,
 };
 use super::objects::{Alert, CheckIn};
-use crate::api::common::{audit, bounded_instant, parse_id, valid};
+use crate::api::common::{audit, audit_with, bounded_instant, parse_id, valid};
 use crate::api::context::{state, viewer};
 use crate::api::error::{ApiError, ApiResult, reasons};
 use crate::api::training::{capabilities_in, training_incomplete};
@@ -35,6 +36,7 @@ pub struct OutingLifecycleMutation;
 #[Object]
 impl OutingLifecycleMutation {
     /// Starts a planned outing: check-ins are due from now on. A supporter of the outing.
+    #[tracing::instrument(name = "startOuting", skip_all, fields(outing_id = %logged_id(&input.outing_id)))]
     async fn start_outing(
         &self,
         ctx: &Context<'_>,
@@ -44,6 +46,7 @@ impl OutingLifecycleMutation {
     }
 
     /// Ends an outing with its reflection. A supporter of the outing.
+    #[tracing::instrument(name = "completeOuting", skip_all, fields(outing_id = %logged_id(&input.outing_id)))]
     async fn complete_outing(
         &self,
         ctx: &Context<'_>,
@@ -79,6 +82,7 @@ impl OutingLifecycleMutation {
     }
 
     /// Moves the planned end later (an outing that overruns). A supporter of the outing.
+    #[tracing::instrument(name = "extendOuting", skip_all, fields(outing_id = %logged_id(&input.outing_id)))]
     async fn extend_outing(
         &self,
         ctx: &Context<'_>,
@@ -112,6 +116,7 @@ impl OutingLifecycleMutation {
     /// one alert). A late "OK" answers a missed-check-in alert (its paging stops; it stays for a
     /// coordinator to close) but never any other. An SOS is accepted on an outing under way,
     /// planned for today, or ended within the hour, and never refused for its `madeAt`.
+    #[tracing::instrument(name = "checkIn", skip_all, fields(outing_id = %logged_id(&input.outing_id)))]
     async fn check_in(&self, ctx: &Context<'_>, input: CheckInInput) -> ApiResult<CheckInPayload> {
         let viewer = viewer(ctx)?;
         let outing_id = parse_id(&input.outing_id, "outingId")?;
@@ -205,15 +210,7 @@ impl OutingLifecycleMutation {
             now,
         )
         .await?;
-        audit(
-            &txn,
-            &viewer,
-            "outing.checked_in",
-            "outing",
-            outing.id,
-            now,
-            Some(json!({ "checkInId": check_in.id, "kind": kind.as_str(), "late": made_at < now - Duration::minutes(1) })),
-        )
+        audit_with(&txn, &viewer, now, "outing.checked_in", ("outing", outing.id), Some(json!({ "checkInId": check_in.id, "kind": kind.as_str(), "late": made_at < now - Duration::minutes(1) })))
         .await?;
         let outing = store::outings::save(&txn, outing, now).await?;
         let object = commit_outing(txn, state, outing, !alerts.changed.is_empty()).await?;
@@ -323,11 +320,9 @@ pub(super) async fn lifecycle(
     audit(
         &txn,
         &viewer,
-        &format!("outing.{}", action.as_str()),
-        "outing",
-        outing.id,
         now,
-        None,
+        &format!("outing.{}", action.as_str()),
+        ("outing", outing.id),
     )
     .await?;
     let outing = commit_outing(txn, state, outing, queued).await?;

@@ -1,5 +1,7 @@
 //! Planning outings: plan (or propose), approve, replan, cancel, and the reminder times.
 
+use crate::api::common::logged_id;
+use crate::domain::clock::id_at;
 use async_graphql::{Context, Object};
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseTransaction;
@@ -18,7 +20,8 @@ use super::inputs::{
 };
 use super::lifecycle::lifecycle;
 use crate::api::common::{
-    audit, ensure_coordinator, ensure_list_len, member_in, parse_id, supporter_in, valid,
+    audit, audit_with, ensure_coordinator, ensure_list_len, member_in, parse_id, supporter_in,
+    valid,
 };
 use crate::api::context::{state, viewer};
 use crate::api::error::{ApiError, ApiResult};
@@ -39,6 +42,7 @@ impl OutingPlanningMutation {
     /// actively matched with, led by themselves (a coordinator approves it). Refused with
     /// TRAINING_INCOMPLETE when the lead may not lead (or a trainee may not join), CAPACITY_FULL
     /// past a weekly cap, SUPPORTER_ON_BREAK during a break.
+    #[tracing::instrument(name = "planOuting", skip_all, fields(participant_id = %logged_id(&input.participant_id), lead_supporter_id = %logged_id(&input.lead_supporter_id)))]
     async fn plan_outing(
         &self,
         ctx: &Context<'_>,
@@ -72,7 +76,7 @@ impl OutingPlanningMutation {
                 created_by: viewer.person_id,
                 approved_by: (status == DomainStatus::Planned).then_some(viewer.person_id),
             }
-            .row(Uuid::now_v7(), now),
+            .row(id_at(now), now),
             &plan.trainee_ids,
         )
         .await?;
@@ -86,12 +90,13 @@ impl OutingPlanningMutation {
         } else {
             "outing.proposed"
         };
-        audit(&txn, &viewer, action, "outing", outing.id, now, None).await?;
+        audit(&txn, &viewer, now, action, ("outing", outing.id)).await?;
         let outing = commit_outing(txn, state, outing, planned).await?;
         Ok(PlanOutingPayload { outing })
     }
 
     /// Approves a supporter's proposed outing. Coordinators.
+    #[tracing::instrument(name = "approveOuting", skip_all, fields(outing_id = %logged_id(&input.outing_id)))]
     async fn approve_outing(
         &self,
         ctx: &Context<'_>,
@@ -102,6 +107,7 @@ impl OutingPlanningMutation {
 
     /// Cancels a proposed or planned outing; its reminders are withdrawn. Coordinators and the
     /// outing's supporters.
+    #[tracing::instrument(name = "cancelOuting", skip_all, fields(outing_id = %logged_id(&input.outing_id)))]
     async fn cancel_outing(
         &self,
         ctx: &Context<'_>,
@@ -123,6 +129,7 @@ impl OutingPlanningMutation {
 
     /// Changes a proposed or planned outing's time, place or goal; its reminders move with it.
     /// Coordinators and the outing's supporters.
+    #[tracing::instrument(name = "replanOuting", skip_all, fields(outing_id = %logged_id(&input.outing_id)))]
     async fn replan_outing(
         &self,
         ctx: &Context<'_>,
@@ -203,11 +210,9 @@ impl OutingPlanningMutation {
         audit(
             &txn,
             &viewer,
-            "outing.replanned",
-            "outing",
-            outing.id,
             now,
-            None,
+            "outing.replanned",
+            ("outing", outing.id),
         )
         .await?;
         let outing = commit_outing(txn, state, outing, planned).await?;
@@ -215,6 +220,7 @@ impl OutingPlanningMutation {
     }
 
     /// Sets when outing reminders go out, for outings planned from now on. Coordinators.
+    #[tracing::instrument(name = "updateOutingReminders", skip_all)]
     async fn update_outing_reminders(
         &self,
         ctx: &Context<'_>,
@@ -250,14 +256,13 @@ impl OutingPlanningMutation {
             now,
         )
         .await?;
-        audit(
+        audit_with(
             &txn,
             &viewer,
-            "outing_reminders.updated",
-            "organisation",
-            viewer.organisation_id,
             now,
-            Some(json!({ "minutesBefore": minutes })),
+            "outing_reminders.updated",
+            ("organisation", viewer.organisation_id),
+            json!({ "minutesBefore": minutes }),
         )
         .await?;
         txn.commit().await?;

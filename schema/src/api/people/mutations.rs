@@ -1,12 +1,13 @@
 //! The mutation root. Each mutation checks who may do it, validates all input before writing, and
 //! writes its change and the audit entry in one transaction: a refused request changes nothing.
 
+use crate::api::common::logged_id;
 use async_graphql::{Context, MaybeUndefined, Object};
 use serde_json::json;
 
 use super::inputs::*;
 use super::objects::{Device, Organisation, PairingCode, Person};
-use crate::api::common::{audit, parse_id, valid};
+use crate::api::common::{audit, audit_with, parse_id, valid};
 use crate::api::context::{ApiState, client_ip, state, viewer};
 use crate::api::error::{ApiError, ApiResult};
 use crate::api::lookup::{editable_person, managed_person, visible_device};
@@ -29,6 +30,7 @@ pub struct PeopleMutation;
 #[Object]
 impl PeopleMutation {
     /// Adds a participant, supporter or coordinator to the viewer's organisation. Coordinators only.
+    #[tracing::instrument(name = "createPerson", skip_all)]
     async fn create_person(
         &self,
         ctx: &Context<'_>,
@@ -63,14 +65,13 @@ impl PeopleMutation {
             now,
         )
         .await?;
-        audit(
+        audit_with(
             &txn,
             &viewer,
-            "person.created",
-            "person",
-            person.id,
             now,
-            Some(json!({ "role": role.as_str() })),
+            "person.created",
+            ("person", person.id),
+            json!({ "role": role.as_str() }),
         )
         .await?;
         txn.commit().await?;
@@ -81,6 +82,7 @@ impl PeopleMutation {
 
     /// Changes a person's name shown, language or time zone (the person themselves or a
     /// coordinator), or a coordinator's e-mail address (coordinators only).
+    #[tracing::instrument(name = "updatePerson", skip_all, fields(person_id = %logged_id(&input.person_id)))]
     async fn update_person(
         &self,
         ctx: &Context<'_>,
@@ -126,16 +128,7 @@ impl PeopleMutation {
             store::contact_addresses::set_email(&txn, person.id, email.as_deref(), now).await?;
         }
         let person = store::people::update(&txn, person, changes, now).await?;
-        audit(
-            &txn,
-            &viewer,
-            "person.updated",
-            "person",
-            person.id,
-            now,
-            None,
-        )
-        .await?;
+        audit(&txn, &viewer, now, "person.updated", ("person", person.id)).await?;
         txn.commit().await?;
         Ok(UpdatePersonPayload {
             person: Person::from_row(person)?,
@@ -143,6 +136,7 @@ impl PeopleMutation {
     }
 
     /// Renames the organisation or changes its time zone. Its coordinators only.
+    #[tracing::instrument(name = "updateOrganisation", skip_all, fields(organisation_id = %logged_id(&input.organisation_id)))]
     async fn update_organisation(
         &self,
         ctx: &Context<'_>,
@@ -175,11 +169,9 @@ impl PeopleMutation {
         audit(
             &txn,
             &viewer,
-            "organisation.updated",
-            "organisation",
-            organisation.id,
             now,
-            None,
+            "organisation.updated",
+            ("organisation", organisation.id),
         )
         .await?;
         txn.commit().await?;
@@ -189,6 +181,7 @@ impl PeopleMutation {
     }
 
     /// Changes a supporter's experience tags, languages or areas. The supporter or a coordinator.
+    #[tracing::instrument(name = "updateSupporterProfile", skip_all, fields(person_id = %logged_id(&input.person_id)))]
     async fn update_supporter_profile(
         &self,
         ctx: &Context<'_>,
@@ -211,11 +204,9 @@ impl PeopleMutation {
         audit(
             &txn,
             &viewer,
-            "supporter_profile.updated",
-            "person",
-            person.id,
             now,
-            None,
+            "supporter_profile.updated",
+            ("person", person.id),
         )
         .await?;
         txn.commit().await?;
@@ -226,6 +217,7 @@ impl PeopleMutation {
 
     /// Changes a participant's preferences or location-sharing consent. The participant or a
     /// coordinator (recording a consent given on paper, for example).
+    #[tracing::instrument(name = "updateParticipantProfile", skip_all, fields(person_id = %logged_id(&input.person_id)))]
     async fn update_participant_profile(
         &self,
         ctx: &Context<'_>,
@@ -254,13 +246,12 @@ impl PeopleMutation {
             .await?
             .ok_or_else(|| ApiError::bad_input("personId", "is not a participant"))?;
         let detail = consent_changed.map(|consent| json!({ "consentsToLocationSharing": consent }));
-        audit(
+        audit_with(
             &txn,
             &viewer,
-            "participant_profile.updated",
-            "person",
-            person.id,
             now,
+            "participant_profile.updated",
+            ("person", person.id),
             detail,
         )
         .await?;
@@ -273,6 +264,7 @@ impl PeopleMutation {
     /// Issues a one-time code the person types into the app to pair their device. It works for a
     /// short time (15 minutes by default), once; issuing a new one withdraws any earlier unused
     /// code. Coordinators only.
+    #[tracing::instrument(name = "issuePairingCode", skip_all, fields(person_id = %logged_id(&input.person_id)))]
     async fn issue_pairing_code(
         &self,
         ctx: &Context<'_>,
@@ -282,7 +274,7 @@ impl PeopleMutation {
         let person_id = parse_id(&input.person_id, "personId")?;
         let state = state(ctx)?;
         let now = state.clock.now();
-        let code = Code::generate();
+        let code = Code::generate(&mut rand::rng());
         let txn = store::begin_write(&state.db).await?;
         let person = managed_person(&txn, &viewer, person_id).await?;
         let stored = store::pairing::issue(
@@ -297,11 +289,9 @@ impl PeopleMutation {
         audit(
             &txn,
             &viewer,
-            "pairing_code.issued",
-            "person",
-            person.id,
             now,
-            None,
+            "pairing_code.issued",
+            ("person", person.id),
         )
         .await?;
         txn.commit().await?;
@@ -317,6 +307,7 @@ impl PeopleMutation {
     /// Exchanges a pairing code for this device's token. Needs no token itself. Whatever is wrong
     /// with a code (unknown, expired, used, replaced), the answer is the same, so that guessing
     /// reveals nothing; attempts are limited per network address.
+    #[tracing::instrument(name = "redeemPairingCode", skip_all)]
     async fn redeem_pairing_code(
         &self,
         ctx: &Context<'_>,
@@ -340,7 +331,7 @@ impl PeopleMutation {
             )
         })?;
         let now = state.clock.now();
-        let token = AccessToken::generate();
+        let token = AccessToken::generate(&mut rand::rng());
         let txn = store::begin_write(&state.db).await?;
         let Some(claimed) = store::pairing::claim(&txn, &code.hash(), now).await? else {
             return Err(ApiError::bad_input(
@@ -381,6 +372,7 @@ impl PeopleMutation {
 
     /// Ends a device's access at once (a lost phone, a person leaving the program). The person
     /// themselves or a coordinator. Revoking an already revoked device changes nothing.
+    #[tracing::instrument(name = "revokeDevice", skip_all, fields(device_id = %logged_id(&input.device_id)))]
     async fn revoke_device(
         &self,
         ctx: &Context<'_>,
@@ -403,16 +395,7 @@ impl PeopleMutation {
         )
         .await?;
         if was_active {
-            audit(
-                &txn,
-                &viewer,
-                "device.revoked",
-                "device",
-                device.id,
-                now,
-                None,
-            )
-            .await?;
+            audit(&txn, &viewer, now, "device.revoked", ("device", device.id)).await?;
         }
         txn.commit().await?;
         if was_active {

@@ -1,6 +1,7 @@
 //! The training mutations: the curriculum, completions and certificates, supervision, program and
 //! supporter settings; and who may record them.
 
+use crate::api::common::logged_id;
 use std::collections::HashSet;
 
 use async_graphql::{Context, ID, Object};
@@ -19,7 +20,8 @@ use super::inputs::{
 };
 use super::progress::{Certificate, ModuleCompletion, SupervisionSession};
 use crate::api::common::{
-    audit, bounded_date, ensure_coordinator, ensure_list_len, parse_id, supporter_in, valid,
+    audit, audit_with, bounded_date, ensure_coordinator, ensure_list_len, parse_id, supporter_in,
+    valid,
 };
 use crate::api::context::{state, viewer};
 use crate::api::error::{ApiError, ApiResult, reasons};
@@ -42,6 +44,7 @@ pub struct TrainingMutation;
 #[Object]
 impl TrainingMutation {
     /// Adds a course to the organisation's curriculum. Coordinators.
+    #[tracing::instrument(name = "createCourse", skip_all)]
     async fn create_course(
         &self,
         ctx: &Context<'_>,
@@ -81,16 +84,7 @@ impl TrainingMutation {
             now,
         )
         .await?;
-        audit(
-            &txn,
-            &viewer,
-            "course.created",
-            "course",
-            course.id,
-            now,
-            None,
-        )
-        .await?;
+        audit(&txn, &viewer, now, "course.created", ("course", course.id)).await?;
         txn.commit().await?;
         let curriculum = curriculum_now(&state.db, viewer.organisation_id).await?;
         let row = curriculum
@@ -102,6 +96,7 @@ impl TrainingMutation {
     }
 
     /// Adds a module at the end of a course. Coordinators.
+    #[tracing::instrument(name = "addCourseModule", skip_all, fields(course_id = %logged_id(&input.course_id)))]
     async fn add_course_module(
         &self,
         ctx: &Context<'_>,
@@ -148,16 +143,16 @@ impl TrainingMutation {
                 duration_minutes: input.duration_minutes,
                 prerequisite_module_ids: &prerequisites,
             },
+            now,
         )
         .await?;
-        audit(
+        audit_with(
             &txn,
             &viewer,
-            "course.module_added",
-            "course",
-            course_id,
             now,
-            Some(json!({ "moduleId": module.id })),
+            "course.module_added",
+            ("course", course_id),
+            json!({ "moduleId": module.id }),
         )
         .await?;
         txn.commit().await?;
@@ -176,6 +171,7 @@ impl TrainingMutation {
     /// Records that a supporter completed a module; completing a course's last module issues its
     /// certificate (and, for specialised and follow-up courses, moves the follow-up reminders).
     /// Coordinators and trainers (not for themselves).
+    #[tracing::instrument(name = "recordModuleCompletion", skip_all, fields(supporter_id = %logged_id(&input.supporter_id), module_id = %logged_id(&input.module_id), assessed_by_id = %logged_id(&input.assessed_by_id)))]
     async fn record_module_completion(
         &self,
         ctx: &Context<'_>,
@@ -277,14 +273,13 @@ impl TrainingMutation {
             now,
         )
         .await?;
-        audit(
+        audit_with(
             &txn,
             &viewer,
-            "training.module_completed",
-            "person",
-            supporter.id,
             now,
-            Some(json!({ "moduleId": module.id, "completionId": completion.id })),
+            "training.module_completed",
+            ("person", supporter.id),
+            json!({ "moduleId": module.id, "completionId": completion.id }),
         )
         .await?;
         let certificate = store::training::issue_certificate_if_complete(
@@ -296,14 +291,13 @@ impl TrainingMutation {
         .await?;
         let mut reminders_changed = false;
         if let Some(certificate) = &certificate {
-            audit(
+            audit_with(
                 &txn,
                 &viewer,
-                "training.certificate_issued",
-                "person",
-                supporter.id,
                 now,
-                Some(json!({ "courseId": certificate.course_id, "certificateId": certificate.id })),
+                "training.certificate_issued",
+                ("person", supporter.id),
+                json!({ "courseId": certificate.course_id, "certificateId": certificate.id }),
             )
             .await?;
             let due_after = capabilities_in(&txn, &supporter, now)
@@ -332,6 +326,7 @@ impl TrainingMutation {
 
     /// Logs a supervision session; it answers any supervision follow-up the supporter was flagged
     /// for. Coordinators.
+    #[tracing::instrument(name = "recordSupervision", skip_all, fields(supporter_id = %logged_id(&input.supporter_id), supervisor_id = %logged_id(&input.supervisor_id)))]
     async fn record_supervision(
         &self,
         ctx: &Context<'_>,
@@ -386,14 +381,13 @@ impl TrainingMutation {
             now,
         )
         .await?;
-        audit(
+        audit_with(
             &txn,
             &viewer,
-            "supervision.recorded",
-            "person",
-            supporter.id,
             now,
-            Some(json!({ "sessionId": session.id })),
+            "supervision.recorded",
+            ("person", supporter.id),
+            json!({ "sessionId": session.id }),
         )
         .await?;
         txn.commit().await?;
@@ -405,6 +399,7 @@ impl TrainingMutation {
 
     /// Changes the organisation's program settings. A new follow-up interval moves every
     /// supporter's follow-up reminders. Coordinators.
+    #[tracing::instrument(name = "updateProgramSettings", skip_all)]
     async fn update_program_settings(
         &self,
         ctx: &Context<'_>,
@@ -495,20 +490,19 @@ impl TrainingMutation {
                 .await?;
             }
         }
-        audit(
+        audit_with(
             &txn,
             &viewer,
-            "program_settings.updated",
-            "organisation",
-            viewer.organisation_id,
             now,
-            Some(json!({
+            "program_settings.updated",
+            ("organisation", viewer.organisation_id),
+            json!({
                 "matchCapacity": saved.match_capacity,
                 "proposalExpiryDays": saved.proposal_expiry_days,
                 "followUpIntervalMonths": saved.follow_up_interval_months,
                 "weeklyOutingCap": saved.weekly_outing_cap,
                 "weeklyHoursCap": saved.weekly_hours_cap,
-            })),
+            }),
         )
         .await?;
         txn.commit().await?;
@@ -521,6 +515,7 @@ impl TrainingMutation {
     }
 
     /// Sets a supporter's own match capacity or trainer role. Coordinators.
+    #[tracing::instrument(name = "updateSupporterSettings", skip_all, fields(supporter_id = %logged_id(&input.supporter_id)))]
     async fn update_supporter_settings(
         &self,
         ctx: &Context<'_>,
@@ -565,14 +560,13 @@ impl TrainingMutation {
         )
         .await?
         .ok_or_else(|| ApiError::bad_input("supporterId", "is not a supporter"))?;
-        audit(
+        audit_with(
             &txn,
             &viewer,
-            "supporter_settings.updated",
-            "person",
-            supporter.id,
             now,
-            Some(json!({ "matchCapacity": match_capacity, "isTrainer": input.is_trainer })),
+            "supporter_settings.updated",
+            ("person", supporter.id),
+            json!({ "matchCapacity": match_capacity, "isTrainer": input.is_trainer }),
         )
         .await?;
         txn.commit().await?;

@@ -2,6 +2,7 @@
 //! Mutations lock the outing row first (PostgreSQL `FOR UPDATE`; SQLite's write transaction holds
 //! the database), so every change to one outing is decided one at a time.
 
+use crate::domain::clock::id_at;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -384,7 +385,7 @@ pub async fn add_check_in(
     now: DateTime<Utc>,
 ) -> Result<check_ins::Model, DbErr> {
     check_ins::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id_at(now)),
         outing_id: Set(new.outing_id),
         person_id: Set(new.person_id),
         kind: Set(new.kind.to_owned()),
