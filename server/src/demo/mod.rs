@@ -192,12 +192,12 @@ async fn create(
         clock.now(),
     )
     .await?;
-    let (_, token) =
+    let (first_coordinator, token) =
         admin::create_coordinator(db, organisation.id, first.name, first.locale, clock.now())
             .await?;
     let coordinator = Actor::sign_in(schema, db, clock, token.reveal()).await?;
 
-    let mut people = vec![(first.name, viewer_id(&coordinator).await?)];
+    let mut people = vec![(first.name, first_coordinator.id.to_string())];
     for person in others {
         people.push((person.name, create_person(&coordinator, person).await?));
     }
@@ -234,12 +234,6 @@ async fn create(
     store::organisations::find(db, organisation.id)
         .await?
         .ok_or_else(|| anyhow!("the demo organisation vanished"))
-}
-
-/// The signed-in person's own id.
-async fn viewer_id(coordinator: &Actor<'_>) -> anyhow::Result<String> {
-    let data = coordinator.run("query Viewer { viewer { id } }", json!({})).await?;
-    string_at(&data, "/viewer/id")
 }
 
 /// Adds one person with their profile, as a coordinator does in the playground.
@@ -311,10 +305,14 @@ fn locale_name(locale: Locale) -> &'static str {
     }
 }
 
-/// The instant the demo's clock is held at for something that happened on `day` at `time`
+/// The instant the demo's clock is held at for something that happened on `day` at `hour:00`
 /// (local time in the demo's zone).
 fn at(day: chrono::NaiveDate, hour: u32) -> anyhow::Result<DateTime<Utc>> {
     let time = chrono::NaiveTime::from_hms_opt(hour, 0, 0).ok_or_else(|| anyhow!("demo hour"))?;
-    tomoni_schema::domain::clock::at_local(day, time, tomoni_schema::domain::clock::zone_of(TIME_ZONE))
-        .ok_or_else(|| anyhow!("the demo's {day} {hour}:00 does not exist in {TIME_ZONE}"))
+    tomoni_schema::domain::clock::at_local(
+        day,
+        time,
+        tomoni_schema::domain::clock::zone_of(TIME_ZONE),
+    )
+    .ok_or_else(|| anyhow!("the demo's {day} {hour}:00 does not exist in {TIME_ZONE}"))
 }

@@ -104,13 +104,7 @@ const CURRICULUM: &[DemoCourse] = &[
                 90,
                 &[],
             ),
-            module(
-                "事例検討",
-                "Case studies",
-                "CASE_STUDY",
-                120,
-                &[],
-            ),
+            module("事例検討", "Case studies", "CASE_STUDY", 120, &[]),
             module(
                 "セルフケアと境界線（グループワーク）",
                 "Self-care and boundaries (group work)",
@@ -139,13 +133,7 @@ const CURRICULUM: &[DemoCourse] = &[
                 120,
                 &[],
             ),
-            module(
-                "倫理の再確認",
-                "Ethics refresher",
-                "ETHICS",
-                60,
-                &[],
-            ),
+            module("倫理の再確認", "Ethics refresher", "ETHICS", 60, &[]),
         ],
     },
 ];
