@@ -54,6 +54,8 @@ pub async fn open_database(settings: &Settings) -> anyhow::Result<DatabaseConnec
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    /// The schema the router serves, for the demo to seed through before serving.
+    schema: TomoniSchema,
     db: DatabaseConnection,
     shutdown_grace: Duration,
     dispatcher: Arc<Dispatcher>,
@@ -124,7 +126,7 @@ impl Application {
             .context("cannot serialise the schema for the playground")?
             .into();
         let router = http::router(http::AppState {
-            schema,
+            schema: schema.clone(),
             playground_schema,
             db: db.clone(),
             clock: clock.clone(),
@@ -144,6 +146,7 @@ impl Application {
         Ok(Self {
             listener,
             router,
+            schema,
             db,
             shutdown_grace: Duration::from_secs(settings.shutdown_grace_seconds),
             dispatcher,
@@ -190,6 +193,11 @@ impl Application {
 
     pub fn database(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// The schema this server serves (`serve --demo` seeds its data through it).
+    pub fn schema(&self) -> &TomoniSchema {
+        &self.schema
     }
 
     /// Serves until `shutdown` completes, then lets open requests finish for the grace period.

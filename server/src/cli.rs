@@ -159,10 +159,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Schema { .. } => Ok(()),
         Command::Serve { demo, .. } => {
-            let application = Application::build(&settings, Arc::new(SystemClock)).await?;
+            // The demo seeds its past through the schema with the clock held, then lets it go
+            // before the server serves.
+            let demo_clock = demo.then(|| Arc::new(demo::HeldClock::new(Arc::new(SystemClock))));
+            let application = match &demo_clock {
+                Some(held) => Application::build(&settings, held.clone()).await?,
+                None => Application::build(&settings, Arc::new(SystemClock)).await?,
+            };
             let address = application.local_addr()?;
-            if demo {
-                let token = demo::ensure(application.database(), clock.now())
+            if let Some(held) = &demo_clock {
+                let token = demo::ensure(application.database(), application.schema(), held)
                     .await
                     .context("cannot prepare the demo data")?;
                 say(&format!("playground: {}", playground_url(address)))?;

@@ -1,19 +1,36 @@
 //! Demo data for `tomoni serve --demo`: a fictional peer-support network in Itachibori, Nishi-ku,
 //! Osaka. Everyone here is invented. Running the demo again reuses the data and prints a new token.
+//!
+//! Everything is seeded through the GraphQL schema the server serves, as the person whose step it
+//! is (the demo coordinator; a supporter accepting a match), with the clock held at the moment a
+//! step of the past happened: the demo shows only what the rules let happen, and a step the rules
+//! refuse fails the demo. Only what has no API is written directly (see [`create`]).
 
-use anyhow::anyhow;
+use anyhow::{anyhow, bail};
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
+use serde_json::json;
+use tomoni_schema::api::TomoniSchema;
+use tomoni_schema::domain::clock::Clock as _;
 use tomoni_schema::domain::credentials::AccessToken;
 use tomoni_schema::domain::people::{Locale, OrganisationKind, Role};
 use tomoni_schema::store;
-use tomoni_schema::store::profiles::{ParticipantProfileChanges, SupporterProfileChanges};
 
 use crate::admin;
+use api::{Actor, string_at};
+pub use clock::HeldClock;
 
+mod api;
+mod clock;
 mod training;
 
 pub const DEMO_ORGANISATION: &str = "いたちぼりピアサポートネットワーク（デモ）";
+/// The demo organisation's name while it is being seeded: renamed to [`DEMO_ORGANISATION`] by the
+/// last step, so that a run stopped half-way is never taken for a finished demo.
+const PREPARING_ORGANISATION: &str = "いたちぼりピアサポートネットワーク（デモ準備中）";
+/// The demo organisation's time zone.
+const TIME_ZONE: &str = "Asia/Tokyo";
+
 /// The label of the demo's playground token; a new run revokes the previous one.
 const DEMO_TOKEN_LABEL: &str = "demo playground";
 
@@ -112,12 +129,32 @@ const PEOPLE: &[DemoPerson] = &[
     },
 ];
 
-/// Makes sure the demo organisation exists and returns a fresh token for its first coordinator.
-pub async fn ensure(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Result<AccessToken> {
+/// Makes sure the demo organisation exists (seeding it through `schema` the first time) and
+/// returns a fresh token for its first coordinator. `clock` must be the schema's clock: it is held
+/// in the past while the demo's history is written, and released before this returns.
+pub async fn ensure(
+    db: &DatabaseConnection,
+    schema: &TomoniSchema,
+    clock: &HeldClock,
+) -> anyhow::Result<AccessToken> {
     let organisation = match store::organisations::find_by_name(db, DEMO_ORGANISATION).await? {
         Some(existing) => existing,
-        None => create(db, now).await?,
+        None => {
+            if store::organisations::find_by_name(db, PREPARING_ORGANISATION)
+                .await?
+                .is_some()
+            {
+                bail!(
+                    "an earlier `serve --demo` stopped while seeding the demo: start it on an \
+                     empty data directory"
+                );
+            }
+            let created = create(db, schema, clock).await;
+            clock.release();
+            created?
+        }
     };
+    let now = clock.now();
     let coordinator = store::people::coordinators_of(db, organisation.id)
         .await?
         .into_iter()
@@ -130,57 +167,152 @@ pub async fn ensure(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Resu
     Ok(token)
 }
 
+/// Seeds the demo. The organisation and its first coordinator (with the token the rest is done
+/// with) are the bootstrap that has no API: they are created as `tomoni admin create-org` and
+/// `create-coordinator` create them (`admin`, store functions). Everything after goes through the
+/// schema.
 async fn create(
     db: &DatabaseConnection,
-    now: DateTime<Utc>,
-) -> anyhow::Result<tomoni_schema::store::entities::organisations::Model> {
+    schema: &TomoniSchema,
+    clock: &HeldClock,
+) -> anyhow::Result<store::entities::organisations::Model> {
+    let history = training::History::until(clock.now(), TIME_ZONE)?;
+    clock.hold(history.beginning()?);
+    let (first, others) = PEOPLE
+        .split_first()
+        .ok_or_else(|| anyhow!("the demo has nobody"))?;
+    if first.role != Role::Coordinator {
+        bail!("the demo's first person must be its coordinator");
+    }
     let organisation = admin::create_organisation(
         db,
-        DEMO_ORGANISATION,
+        PREPARING_ORGANISATION,
         OrganisationKind::CommunityGroup,
-        "Asia/Tokyo",
-        now,
+        TIME_ZONE,
+        clock.now(),
     )
     .await?;
-    let txn = store::begin_write(db).await?;
-    for person in PEOPLE {
-        let created = store::people::create(
-            &txn,
-            store::people::NewPerson {
-                organisation_id: organisation.id,
-                display_name: person.name,
-                role: person.role,
-                locale: person.locale,
-                time_zone: "Asia/Tokyo",
-            },
-            now,
+    let (first_coordinator, token) =
+        admin::create_coordinator(db, organisation.id, first.name, first.locale, clock.now())
+            .await?;
+    let coordinator = Actor::sign_in(schema, db, clock, token.reveal()).await?;
+
+    let mut people = vec![(first.name, first_coordinator.id.to_string())];
+    for person in others {
+        people.push((person.name, create_person(&coordinator, person).await?));
+    }
+    let demo = training::Demo {
+        coordinator: &coordinator,
+        coordinator_id: &people[0].1,
+        schema,
+        db,
+        clock,
+        people: &people,
+    };
+    training::create(&demo, &history).await?;
+
+    // Last: the demo is complete once it has its name, and the token it was seeded with retires.
+    coordinator
+        .run(
+            "mutation UpdateOrganisation($input: UpdateOrganisationInput!) {
+                updateOrganisation(input: $input) { organisation { id } }
+            }",
+            json!({ "input": { "organisationId": organisation.id.to_string(), "name": DEMO_ORGANISATION } }),
         )
         .await?;
-        let list = |items: &[&str]| Some(items.iter().map(|item| (*item).to_owned()).collect());
-        match person.role {
-            Role::Supporter => {
-                let changes = SupporterProfileChanges {
-                    experience_tags: list(person.tags),
-                    languages: list(person.languages),
-                    areas: list(person.areas),
-                };
-                store::profiles::update_supporter_profile(&txn, created.id, changes, now).await?;
-            }
-            Role::Participant => {
-                let changes = ParticipantProfileChanges {
-                    preferences: list(person.tags),
-                    consents_to_location_sharing: Some(person.consents_to_location_sharing),
-                    experience_tags: list(person.experience),
-                    languages: list(person.languages),
-                    areas: list(person.areas),
-                    crisis_plan: None,
-                };
-                store::profiles::update_participant_profile(&txn, created.id, changes, now).await?;
-            }
-            Role::Coordinator => {}
+    let device = coordinator
+        .device_id()
+        .ok_or_else(|| anyhow!("the demo coordinator is not signed in"))?;
+    coordinator
+        .run(
+            "mutation RevokeDevice($input: RevokeDeviceInput!) {
+                revokeDevice(input: $input) { device { id } }
+            }",
+            json!({ "input": { "deviceId": device.to_string() } }),
+        )
+        .await?;
+    store::organisations::find(db, organisation.id)
+        .await?
+        .ok_or_else(|| anyhow!("the demo organisation vanished"))
+}
+
+/// Adds one person with their profile, as a coordinator does in the playground.
+async fn create_person(coordinator: &Actor<'_>, person: &DemoPerson) -> anyhow::Result<String> {
+    let data = coordinator
+        .run(
+            "mutation CreatePerson($input: CreatePersonInput!) {
+                createPerson(input: $input) { person { id } }
+            }",
+            json!({ "input": {
+                "displayName": person.name,
+                "role": role_name(person.role),
+                "locale": locale_name(person.locale),
+                "timeZone": TIME_ZONE,
+            } }),
+        )
+        .await?;
+    let id = string_at(&data, "/createPerson/person/id")?;
+    match person.role {
+        Role::Supporter => {
+            coordinator
+                .run(
+                    "mutation UpdateSupporterProfile($input: UpdateSupporterProfileInput!) {
+                        updateSupporterProfile(input: $input) { __typename }
+                    }",
+                    json!({ "input": {
+                        "personId": id,
+                        "experienceTags": person.tags,
+                        "languages": person.languages,
+                        "areas": person.areas,
+                    } }),
+                )
+                .await?;
         }
+        Role::Participant => {
+            coordinator
+                .run(
+                    "mutation UpdateParticipantProfile($input: UpdateParticipantProfileInput!) {
+                        updateParticipantProfile(input: $input) { __typename }
+                    }",
+                    json!({ "input": {
+                        "personId": id,
+                        "preferences": person.tags,
+                        "consentsToLocationSharing": person.consents_to_location_sharing,
+                        "experienceTags": person.experience,
+                        "languages": person.languages,
+                        "areas": person.areas,
+                    } }),
+                )
+                .await?;
+        }
+        Role::Coordinator => {}
     }
-    training::create(&txn, &organisation, now).await?;
-    txn.commit().await?;
-    Ok(organisation)
+    Ok(id)
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Coordinator => "COORDINATOR",
+        Role::Supporter => "SUPPORTER",
+        Role::Participant => "PARTICIPANT",
+    }
+}
+
+fn locale_name(locale: Locale) -> &'static str {
+    match locale {
+        Locale::Ja => "JA",
+        Locale::En => "EN",
+    }
+}
+
+/// The instant the demo's clock is held at for something that happened on `day` at `hour:00`
+/// (local time in the demo's zone).
+fn at(day: chrono::NaiveDate, hour: u32) -> anyhow::Result<DateTime<Utc>> {
+    let time = chrono::NaiveTime::from_hms_opt(hour, 0, 0).ok_or_else(|| anyhow!("demo hour"))?;
+    tomoni_schema::domain::clock::at_local(
+        day,
+        time,
+        tomoni_schema::domain::clock::zone_of(TIME_ZONE),
+    )
+    .ok_or_else(|| anyhow!("the demo's {day} {hour}:00 does not exist in {TIME_ZONE}"))
 }
