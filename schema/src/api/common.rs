@@ -137,6 +137,16 @@ pub async fn member_in(
     Ok(person)
 }
 
+/// A coordinator of the viewer's organisation.
+pub async fn coordinator_in(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    id: Uuid,
+    field: &'static str,
+) -> ApiResult<people::Model> {
+    member_in(db, viewer, id, DomainRole::Coordinator, field).await
+}
+
 /// A supporter of the viewer's organisation.
 pub async fn supporter_in(
     db: &impl ConnectionTrait,

@@ -9,12 +9,12 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::common::{
-    audit_with, bounded_instant, ensure_coordinator, ensure_list_len, member_in, parse_id, valid,
+    audit_with, bounded_instant, coordinator_in, ensure_coordinator, ensure_list_len, parse_id,
+    valid,
 };
 use super::context::{state, viewer};
 use super::error::{ApiError, ApiResult};
 use crate::api::people::Person;
-use crate::domain::people::Role as DomainRole;
 use crate::domain::rota::{
     self as rules, ExceptionKind, MAX_SHIFTS_PER_PATTERN, RotaError, WeeklyShift, parse_time,
 };
@@ -333,14 +333,7 @@ impl RotaMutation {
         let state = state(ctx)?;
         let now = state.clock.now();
         let txn = store::begin_write(&state.db).await?;
-        let person = member_in(
-            &txn,
-            &viewer,
-            person_id,
-            DomainRole::Coordinator,
-            "personId",
-        )
-        .await?;
+        let person = coordinator_in(&txn, &viewer, person_id, "personId").await?;
         let saved =
             store::rota::replace_pattern(&txn, viewer.organisation_id, person.id, &shifts, now)
                 .await?;
@@ -383,14 +376,7 @@ impl RotaMutation {
         let state = state(ctx)?;
         let now = state.clock.now();
         let txn = store::begin_write(&state.db).await?;
-        let person = member_in(
-            &txn,
-            &viewer,
-            person_id,
-            DomainRole::Coordinator,
-            "personId",
-        )
-        .await?;
+        let person = coordinator_in(&txn, &viewer, person_id, "personId").await?;
         let row = store::rota::insert_exception(
             &txn,
             duty_exceptions::Model {

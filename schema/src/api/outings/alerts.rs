@@ -12,12 +12,11 @@ use super::inputs::{
 };
 use super::objects::Alert;
 use crate::api::common::{
-    audit, audit_with, ensure_coordinator, ensure_list_len, member_in, parse_id, valid,
+    audit, audit_with, coordinator_in, ensure_coordinator, ensure_list_len, parse_id, valid,
 };
 use crate::api::context::{state, viewer};
 use crate::api::error::{ApiError, ApiResult, reasons};
 use crate::domain::outings::{self as rules, AlertStatus as DomainAlertStatus, bounds};
-use crate::domain::people::Role as DomainRole;
 use crate::domain::text;
 use crate::store::outings::member_role;
 use crate::{safety, store};
@@ -187,14 +186,7 @@ impl AlertMutation {
         let state = state(ctx)?;
         let now = state.clock.now();
         let txn = store::begin_write(&state.db).await?;
-        let person = member_in(
-            &txn,
-            &viewer,
-            person_id,
-            DomainRole::Coordinator,
-            "personId",
-        )
-        .await?;
+        let person = coordinator_in(&txn, &viewer, person_id, "personId").await?;
         store::outings::set_on_duty(
             &txn,
             person.id,

@@ -20,8 +20,8 @@ use super::inputs::{
 };
 use super::lifecycle::lifecycle;
 use crate::api::common::{
-    audit, audit_with, ensure_coordinator, ensure_list_len, member_in, parse_id, supporter_in,
-    valid,
+    audit, audit_with, coordinator_in, ensure_coordinator, ensure_list_len, member_in, parse_id,
+    supporter_in, valid,
 };
 use crate::api::context::{state, viewer};
 use crate::api::error::{ApiError, ApiResult};
@@ -416,14 +416,7 @@ async fn check_people(
         check_supporter(txn, viewer, &trainee, false, start, end, None, now).await?;
     }
     if let Some(staff) = plan.staff_id {
-        member_in(
-            txn,
-            viewer,
-            staff,
-            DomainRole::Coordinator,
-            "staffCompanionId",
-        )
-        .await?;
+        coordinator_in(txn, viewer, staff, "staffCompanionId").await?;
     }
     Ok((participant, lead))
 }
