@@ -128,6 +128,7 @@ pub(crate) async fn drive(
     }
 }
 
+/// What a load run measured, in milliseconds where not said otherwise.
 pub(crate) struct Load {
     pub(crate) generator: &'static str,
     pub(crate) requests: usize,
