@@ -1,12 +1,14 @@
 //! Helpers for the black-box tests: the real server on port 0 over a fresh database (SQLite by
 //! default, PostgreSQL when TOMONI_TEST_POSTGRES_URL names an admin connection), a manual clock,
-//! and a small GraphQL client. `push_receiver` is a local push service.
+//! and a small GraphQL client. `push_receiver` is a local push service; `bench` holds the
+//! benchmarks `scripts/bench.sh` runs.
 
 #![expect(
     clippy::expect_used,
     reason = "test helpers fail the test loudly on setup errors"
 )]
 
+pub mod bench;
 pub mod program;
 pub mod push_receiver;
 pub mod smtp;
@@ -98,6 +100,30 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// Settings of a server on port 0 over this database: see [`local_settings`].
+    pub fn settings(&self) -> Settings {
+        local_settings(self.data_dir.clone(), self.url.clone())
+    }
+}
+
+/// Settings of a server on port 0 over the database at `database_url` (none: SQLite in
+/// `data_dir`), the server's defaults otherwise, stopping within a second. Pushes may go to a
+/// local receiver: it listens on loopback over plain HTTP, on a port the system picks.
+pub fn local_settings(data_dir: PathBuf, database_url: Option<String>) -> Settings {
+    let mut settings = Settings {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        data_dir,
+        database_url: database_url.map(Secret::new),
+        shutdown_grace_seconds: 1,
+        ..Settings::default()
+    };
+    settings.push.allow_private_addresses = true;
+    settings.push.allow_http = true;
+    settings.push.allow_any_port = true;
+    settings
+}
+
 /// Replaces the database name in a PostgreSQL URL.
 fn with_database(url: &str, database: &str) -> String {
     let (base, query) = match url.split_once('?') {
@@ -172,17 +198,9 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::create().await;
     let mut settings = Settings {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        data_dir: database.data_dir.clone(),
-        database_url: database.url.clone().map(Secret::new),
         database_max_connections: 5,
-        shutdown_grace_seconds: 1,
-        ..Settings::default()
+        ..database.settings()
     };
-    // The local push receiver listens on loopback over plain HTTP, on a port the system picks.
-    settings.push.allow_private_addresses = true;
-    settings.push.allow_http = true;
-    settings.push.allow_any_port = true;
     configure(&mut settings);
     let clock = ManualClock::new(chrono::Utc::now());
     let application = Application::build(&settings, Arc::new(clock.clone()))

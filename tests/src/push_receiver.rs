@@ -2,6 +2,8 @@
 //! signature, `aud` equal to the endpoint's origin, `exp` within 24 hours, a `sub`), requires
 //! `Content-Encoding: aes128gcm` and a TTL, and decrypts the payload with the subscription's
 //! private key. Each subscription can be told to answer 429 with Retry-After, 500, 410, or to hang.
+//! [`PushRecorder`] is the same service for load: it answers 201 at once and keeps each push with
+//! when it arrived, to be checked and decrypted the same way afterwards.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -16,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
 use p256::elliptic_curve::sec1::ToSec1Point as _;
 use ring::aead::{AES_128_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use ring::hkdf::{self, HKDF_SHA256, KeyType};
@@ -50,10 +53,47 @@ pub struct Received {
     pub topic: Option<String>,
 }
 
-struct Subscription {
+/// A browser's push keys (RFC 8291): the private key and the authentication secret it shares
+/// with the server through the subscription.
+pub struct BrowserKey {
     secret: p256::SecretKey,
     public: Vec<u8>,
     auth: [u8; 16],
+}
+
+impl BrowserKey {
+    pub fn generate() -> Self {
+        let rng = SystemRandom::new();
+        let secret = loop {
+            let mut bytes = [0u8; 32];
+            rng.fill(&mut bytes).expect("random");
+            if let Ok(secret) = p256::SecretKey::from_slice(&bytes) {
+                break secret;
+            }
+        };
+        let public = secret.public_key().to_sec1_point(false).as_bytes().to_vec();
+        let mut auth = [0u8; 16];
+        rng.fill(&mut auth).expect("random");
+        Self {
+            secret,
+            public,
+            auth,
+        }
+    }
+
+    /// The public key as a subscription's `keys.p256dh` carries it.
+    pub fn p256dh(&self) -> String {
+        URL_SAFE_NO_PAD.encode(&self.public)
+    }
+
+    /// The authentication secret as a subscription's `keys.auth` carries it.
+    pub fn auth(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.auth)
+    }
+}
+
+struct Subscription {
+    key: BrowserKey,
     mode: Mode,
     attempts: usize,
     /// The origin its endpoint names (VAPID's `aud` must be exactly this).
@@ -141,30 +181,18 @@ impl PushReceiver {
     }
 
     fn subscribe_with_origin(&self, origin: String) -> BrowserSubscription {
-        let rng = SystemRandom::new();
-        let secret = loop {
-            let mut bytes = [0u8; 32];
-            rng.fill(&mut bytes).expect("random");
-            if let Ok(secret) = p256::SecretKey::from_slice(&bytes) {
-                break secret;
-            }
-        };
-        let public = secret.public_key().to_sec1_point(false).as_bytes().to_vec();
-        let mut auth = [0u8; 16];
-        rng.fill(&mut auth).expect("random");
+        let key = BrowserKey::generate();
         let id = uuid::Uuid::now_v7().simple().to_string();
         let subscription = BrowserSubscription {
             id: id.clone(),
             endpoint: format!("{origin}/push/{id}"),
-            p256dh: URL_SAFE_NO_PAD.encode(&public),
-            auth: URL_SAFE_NO_PAD.encode(auth),
+            p256dh: key.p256dh(),
+            auth: key.auth(),
         };
         self.lock().subscriptions.insert(
             id,
             Subscription {
-                secret,
-                public,
-                auth,
+                key,
                 mode: Mode::Accept,
                 attempts: 0,
                 origin,
@@ -216,11 +244,110 @@ impl PushReceiver {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.shared
-            .inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.shared.inner)
     }
+}
+
+/// A push as it reached a [`PushRecorder`]: when, at which endpoint, and what was sent.
+pub struct Arrival {
+    pub at: DateTime<Utc>,
+    /// The last segment of the endpoint's path.
+    pub subscription: String,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+/// A local push service for load, on its own thread: every request to `/push/{id}` is answered
+/// 201 at once and kept with the time it arrived, so that taking it costs the sender's
+/// measurement (almost) nothing. All its endpoints share one browser key; [`PushRecorder::check`]
+/// does afterwards what [`PushReceiver`] does on arrival. Stops when dropped.
+pub struct PushRecorder {
+    pub address: SocketAddr,
+    pub key: BrowserKey,
+    origin: String,
+    arrivals: Arc<Mutex<Vec<Arrival>>>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl PushRecorder {
+    pub fn start() -> Self {
+        let arrivals: Arc<Mutex<Vec<Arrival>>> = Arc::default();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind recorder");
+        let address = listener.local_addr().expect("recorder address");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let kept = arrivals.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                let router = Router::new().route(
+                    "/push/{id}",
+                    post(
+                        move |Path(subscription): Path<String>, headers: HeaderMap, body: Bytes| {
+                            let at = Utc::now();
+                            lock(&kept).push(Arrival {
+                                at,
+                                subscription,
+                                headers,
+                                body,
+                            });
+                            async { StatusCode::CREATED }
+                        },
+                    ),
+                );
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                tokio::select! {
+                    _ = axum::serve(listener, router) => {}
+                    _ = stopped => {}
+                }
+            });
+        });
+        Self {
+            address,
+            key: BrowserKey::generate(),
+            origin: format!("http://{address}"),
+            arrivals,
+            _stop: stop,
+        }
+    }
+
+    /// `http://host:port`: its endpoints are `{origin}/push/{any id}`, all with [`PushRecorder::key`].
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// How many pushes have arrived so far.
+    pub fn arrived(&self) -> usize {
+        lock(&self.arrivals).len()
+    }
+
+    /// The pushes that arrived so far, in order; the recorder keeps no copy.
+    pub fn take(&self) -> Vec<Arrival> {
+        std::mem::take(&mut *lock(&self.arrivals))
+    }
+
+    /// What [`PushReceiver`] checks on arrival (headers, VAPID as of the arrival), and the
+    /// payload decrypted.
+    pub fn check(&self, arrival: &Arrival) -> Result<Received, String> {
+        let mut received = check_and_decrypt(
+            &self.origin,
+            &arrival.headers,
+            &arrival.body,
+            &self.key,
+            arrival.at,
+        )?;
+        received.subscription = arrival.subscription.clone();
+        Ok(received)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 async fn receive(
@@ -230,10 +357,7 @@ async fn receive(
     body: Bytes,
 ) -> Response {
     let checked = {
-        let mut inner = shared
-            .inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut inner = lock(&shared.inner);
         let Some(subscription) = inner.subscriptions.get_mut(&id) else {
             return StatusCode::NOT_FOUND.into_response();
         };
@@ -245,7 +369,13 @@ async fn receive(
         let Some(subscription) = inner.subscriptions.get_mut(&id) else {
             return StatusCode::NOT_FOUND.into_response();
         };
-        let checked = check_and_decrypt(&subscription.origin, &headers, &body, subscription, now);
+        let checked = check_and_decrypt(
+            &subscription.origin,
+            &headers,
+            &body,
+            &subscription.key,
+            now,
+        );
         match &checked {
             Err(violation) => inner.violations.push(violation.clone()),
             Ok(received) if matches!(mode, Mode::Accept | Mode::Slow { .. }) => {
@@ -289,8 +419,8 @@ fn check_and_decrypt(
     origin: &str,
     headers: &HeaderMap,
     body: &[u8],
-    subscription: &Subscription,
-    now: chrono::DateTime<chrono::Utc>,
+    key: &BrowserKey,
+    now: DateTime<Utc>,
 ) -> Result<Received, String> {
     if header(headers, "content-encoding") != Some("aes128gcm") {
         return Err("Content-Encoding is not aes128gcm".into());
@@ -303,7 +433,7 @@ fn check_and_decrypt(
         header(headers, "authorization").ok_or("no Authorization header")?,
         now,
     )?;
-    let plaintext = decrypt(body, subscription)?;
+    let plaintext = decrypt(body, key)?;
     let payload = serde_json::from_slice(&plaintext).map_err(|_| "the payload is not JSON")?;
     Ok(Received {
         subscription: String::new(),
@@ -315,11 +445,7 @@ fn check_and_decrypt(
 }
 
 /// RFC 8292: `vapid t=<jwt>, k=<public key>`, an ES256 JWT for exactly this origin.
-fn check_vapid(
-    origin: &str,
-    authorization: &str,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), String> {
+fn check_vapid(origin: &str, authorization: &str, now: DateTime<Utc>) -> Result<(), String> {
     let rest = authorization
         .strip_prefix("vapid ")
         .ok_or("not a vapid Authorization")?;
@@ -389,7 +515,7 @@ fn hkdf_expand(prk: &hkdf::Prk, info: &[&[u8]], len: usize) -> Result<Vec<u8>, S
 }
 
 /// RFC 8291 / RFC 8188, as a browser does it.
-fn decrypt(body: &[u8], subscription: &Subscription) -> Result<Vec<u8>, String> {
+fn decrypt(body: &[u8], browser: &BrowserKey) -> Result<Vec<u8>, String> {
     if body.len() < 21 {
         return Err("the body is shorter than the aes128gcm header".into());
     }
@@ -401,15 +527,10 @@ fn decrypt(body: &[u8], subscription: &Subscription) -> Result<Vec<u8>, String> 
     let ciphertext = &body[21 + key_id_len..];
     let sender =
         p256::PublicKey::from_sec1_bytes(key_id).map_err(|_| "the key id is not a P-256 key")?;
-    let shared =
-        p256::ecdh::diffie_hellman(subscription.secret.to_nonzero_scalar(), sender.as_affine());
-    let prk = hkdf::Salt::new(HKDF_SHA256, &subscription.auth)
-        .extract(shared.raw_secret_bytes().as_slice());
-    let ikm = hkdf_expand(
-        &prk,
-        &[b"WebPush: info\0", &subscription.public, key_id],
-        32,
-    )?;
+    let shared = p256::ecdh::diffie_hellman(browser.secret.to_nonzero_scalar(), sender.as_affine());
+    let prk =
+        hkdf::Salt::new(HKDF_SHA256, &browser.auth).extract(shared.raw_secret_bytes().as_slice());
+    let ikm = hkdf_expand(&prk, &[b"WebPush: info\0", &browser.public, key_id], 32)?;
     let prk = hkdf::Salt::new(HKDF_SHA256, salt).extract(&ikm);
     let cek = hkdf_expand(&prk, &[b"Content-Encoding: aes128gcm\0"], 16)?;
     let nonce = hkdf_expand(&prk, &[b"Content-Encoding: nonce\0"], 12)?;
