@@ -232,17 +232,11 @@ pub(super) fn plan_refused(refusal: rules::InvalidPlan) -> ApiError {
     ApiError::bad_input(refusal.field, refusal.reason)
 }
 
+/// A plan setting inside its bounds (`domain::outings::check_in_bounds`), or BAD_USER_INPUT.
 pub(super) fn in_range(
     value: i32,
     range: std::ops::RangeInclusive<i32>,
     field: &'static str,
 ) -> ApiResult<i32> {
-    if range.contains(&value) {
-        Ok(value)
-    } else {
-        Err(ApiError::bad_input(
-            field,
-            format!("must be between {} and {}", range.start(), range.end()),
-        ))
-    }
+    rules::check_in_bounds(value, range, field).map_err(plan_refused)
 }

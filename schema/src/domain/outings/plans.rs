@@ -52,6 +52,22 @@ impl InvalidPlan {
     }
 }
 
+/// A setting of the plan (minutes between check-ins, a grace period) inside its bounds.
+pub fn check_in_bounds(
+    value: i32,
+    range: std::ops::RangeInclusive<i32>,
+    field: &'static str,
+) -> Result<i32, InvalidPlan> {
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(InvalidPlan::new(
+            field,
+            format!("must be between {} and {}", range.start(), range.end()),
+        ))
+    }
+}
+
 /// How far in the past a planned start may be (a form filled in slowly, a phone's clock).
 pub const PLANNED_START_SLACK_MINUTES: i64 = 5;
 

@@ -404,5 +404,18 @@ mod plan_properties {
                 prop_assert!(start >= now - Duration::minutes(PLANNED_START_SLACK_MINUTES));
             }
         }
+
+        /// A plan setting passes exactly when it lies in its bounds, and passes unchanged.
+        #[test]
+        fn a_setting_passes_exactly_inside_its_bounds(value in any::<i32>()) {
+            let range = bounds::CHECK_IN_INTERVAL_MINUTES;
+            match check_in_bounds(value, range.clone(), "checkInIntervalMinutes") {
+                Ok(kept) => prop_assert!(range.contains(&value) && kept == value),
+                Err(refusal) => {
+                    prop_assert!(!range.contains(&value));
+                    prop_assert_eq!(refusal.field, "checkInIntervalMinutes");
+                }
+            }
+        }
     }
 }
