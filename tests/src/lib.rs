@@ -375,6 +375,93 @@ impl TestApp {
         )
     }
 
+    /// A lead supporter ("Ken", trained through the organisation's curriculum) and a participant
+    /// ("Haruka") under `coordinator`, neither paired; returns (curriculum, lead id, participant id).
+    pub async fn lead_and_participant(
+        &self,
+        coordinator: &str,
+    ) -> (program::Curriculum, String, String) {
+        let curriculum = self.curriculum(coordinator).await;
+        let lead = self.lead_supporter(coordinator, &curriculum, "Ken").await;
+        let participant = self
+            .create_person(coordinator, "PARTICIPANT", "Haruka")
+            .await;
+        (curriculum, lead, participant)
+    }
+
+    /// An untrained supporter ("Ken") and a participant ("Haruka") under `coordinator`, neither
+    /// paired; returns their ids.
+    pub async fn supporter_and_participant(&self, coordinator: &str) -> (String, String) {
+        let supporter = self.create_person(coordinator, "SUPPORTER", "Ken").await;
+        let participant = self
+            .create_person(coordinator, "PARTICIPANT", "Haruka")
+            .await;
+        (supporter, participant)
+    }
+
+    /// Pairs a phone for the lead, then one for the participant; returns their tokens.
+    pub async fn pair_both(
+        &self,
+        coordinator: &str,
+        lead: &str,
+        participant: &str,
+    ) -> (String, String) {
+        let (lead_token, _) = self.pair(coordinator, lead).await;
+        let (participant_token, _) = self.pair(coordinator, participant).await;
+        (lead_token, participant_token)
+    }
+
+    /// Plans an outing a minute from now for `minutes`, lets the minute pass and has the lead
+    /// start it; returns its id.
+    pub async fn start_outing(
+        &self,
+        coordinator: &str,
+        participant: &str,
+        lead: &str,
+        lead_token: &str,
+        minutes: i64,
+    ) -> String {
+        let planned = self
+            .plan_outing(coordinator, participant, lead, 1, minutes)
+            .await;
+        let outing = planned.data()["planOuting"]["outing"]["id"]
+            .as_str()
+            .expect("outing id")
+            .to_owned();
+        self.clock.advance(chrono::Duration::minutes(1));
+        self.start_planned(lead_token, &outing).await;
+        outing
+    }
+
+    /// Starts the planned outing as `token` (one of its supporters), expecting no error.
+    pub async fn start_planned(&self, token: &str, outing: &str) {
+        self.outing_step(token, "startOuting", json!({ "outingId": outing }))
+            .await
+            .data();
+    }
+
+    /// Checks in on the outing as `token` with `kind` ("OK", "NEED_HELP", …).
+    pub async fn check_in(&self, token: &str, outing: &str, kind: &str) -> Answer {
+        self.graphql(
+            Some(token),
+            "mutation($input: CheckInInput!) { checkIn(input: $input) { checkIn { kind } } }",
+            json!({ "input": { "outingId": outing, "kind": kind } }),
+        )
+        .await
+    }
+
+    /// The text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("metrics text")
+    }
+
     /// Registers a new subscription of `receiver` for the device holding `token`.
     pub async fn register_push(
         &self,

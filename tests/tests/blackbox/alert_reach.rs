@@ -129,15 +129,7 @@ async fn each_recipient_shows_sent_delivered_shown_and_acknowledged() {
 }
 
 async fn metric(app: &TestApp, name: &str) -> String {
-    let text = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     text.lines()
         .find(|line| line.starts_with(&format!("{name} ")))
         .unwrap_or_else(|| panic!("no {name} in {text}"))

@@ -157,6 +157,15 @@ fn outcome(answer: &tomoni_tests::Answer) -> String {
     }
 }
 
+/// Which organisation a mismatch was in, for its message.
+fn which_organisation(same_org: bool) -> &'static str {
+    if same_org {
+        "own organisation"
+    } else {
+        "other organisation"
+    }
+}
+
 #[tokio::test]
 async fn every_role_sees_and_changes_exactly_what_the_rules_allow() {
     // The world pairs more devices than the default per-address limit allows in a minute.
@@ -288,11 +297,7 @@ async fn every_role_sees_and_changes_exactly_what_the_rules_allow() {
                         "{:?} → {operation} of {:?} ({}): expected {expected}, got {actual}",
                         viewer.role,
                         target.role,
-                        if same_org {
-                            "own organisation"
-                        } else {
-                            "other organisation"
-                        },
+                        which_organisation(same_org),
                     ));
                 }
             }
@@ -307,11 +312,7 @@ async fn every_role_sees_and_changes_exactly_what_the_rules_allow() {
                         "{:?} → {operation} on {:?} ({}): expected {expected}, got {actual}",
                         viewer.role,
                         target.role,
-                        if same_org {
-                            "own organisation"
-                        } else {
-                            "other organisation"
-                        },
+                        which_organisation(same_org),
                     ));
                 }
                 // Anonymous requests never get past authentication.

@@ -44,6 +44,9 @@ async fn malformed_http_requests_are_refused_with_codes() {
     let app = spawn_app().await;
     let (_, token) = app.organisation_with_coordinator("Hospital").await;
     let before = app.snapshot().await;
+    let assert_refused = async |answer: &Answer, status: u16, code: &str, what: &str| {
+        refused(&app, &before, answer, status, code, what).await;
+    };
     let valid = serde_json::to_vec(&json!({
         "query": CREATE,
         "variables": { "input": { "displayName": "X", "role": "PARTICIPANT" } }
@@ -76,22 +79,14 @@ async fn malformed_http_requests_are_refused_with_codes() {
     ];
     for (what, content_type, body, status) in cases {
         let answer = post_raw(&app, &token, content_type, body).await;
-        refused(&app, &before, &answer, status, "BAD_USER_INPUT", what).await;
+        assert_refused(&answer, status, "BAD_USER_INPUT", what).await;
     }
 
     // Over the body limit (1 MiB by default): 413, still a JSON error.
     let padding = "#".repeat(1024 * 1024 + 1);
     let huge = serde_json::to_vec(&json!({ "query": format!("{padding}\n{CREATE}") })).unwrap();
     let answer = post_raw(&app, &token, Some("application/json"), huge).await;
-    refused(
-        &app,
-        &before,
-        &answer,
-        413,
-        "BAD_USER_INPUT",
-        "body over the limit",
-    )
-    .await;
+    assert_refused(&answer, 413, "BAD_USER_INPUT", "body over the limit").await;
 
     // A batch over the cap (10 by default) runs nothing.
     let batch: Vec<_> = (0..11)
@@ -104,15 +99,7 @@ async fn malformed_http_requests_are_refused_with_codes() {
         serde_json::to_vec(&batch).unwrap(),
     )
     .await;
-    refused(
-        &app,
-        &before,
-        &answer,
-        400,
-        "BAD_USER_INPUT",
-        "batch over the cap",
-    )
-    .await;
+    assert_refused(&answer, 400, "BAD_USER_INPUT", "batch over the cap").await;
 
     // A malformed Authorization header is refused, not treated as anonymous.
     let answer = answer_of(
@@ -122,15 +109,7 @@ async fn malformed_http_requests_are_refused_with_codes() {
             .json(&json!({ "query": "{ viewer { id } }" })),
     )
     .await;
-    refused(
-        &app,
-        &before,
-        &answer,
-        401,
-        "UNAUTHENTICATED",
-        "malformed Authorization",
-    )
-    .await;
+    assert_refused(&answer, 401, "UNAUTHENTICATED", "malformed Authorization").await;
     let answer = answer_of(
         app.http
             .post(app.url("/graphql"))
@@ -138,15 +117,7 @@ async fn malformed_http_requests_are_refused_with_codes() {
             .json(&json!({ "query": "{ viewer { id } }" })),
     )
     .await;
-    refused(
-        &app,
-        &before,
-        &answer,
-        401,
-        "UNAUTHENTICATED",
-        "unknown token",
-    )
-    .await;
+    assert_refused(&answer, 401, "UNAUTHENTICATED", "unknown token").await;
 }
 
 async fn answer_of(request: reqwest::RequestBuilder) -> Answer {
@@ -158,6 +129,9 @@ async fn a_mutation_sent_with_get_is_refused_and_queries_work() {
     let app = spawn_app().await;
     let (_, token) = app.organisation_with_coordinator("Hospital").await;
     let before = app.snapshot().await;
+    let assert_refused = async |answer: &Answer, status: u16, code: &str, what: &str| {
+        refused(&app, &before, answer, status, code, what).await;
+    };
     let mutation = r#"mutation { createPerson(input: {displayName: "X", role: PARTICIPANT}) { person { id } } }"#;
     let answer = answer_of(
         app.http
@@ -166,15 +140,7 @@ async fn a_mutation_sent_with_get_is_refused_and_queries_work() {
             .query(&[("query", mutation)]),
     )
     .await;
-    refused(
-        &app,
-        &before,
-        &answer,
-        405,
-        "BAD_USER_INPUT",
-        "mutation over GET",
-    )
-    .await;
+    assert_refused(&answer, 405, "BAD_USER_INPUT", "mutation over GET").await;
 
     // Named operations: the one that would run decides.
     let two = r#"query Q { viewer { id } } mutation M { createPerson(input: {displayName: "X", role: PARTICIPANT}) { person { id } } }"#;
@@ -185,15 +151,7 @@ async fn a_mutation_sent_with_get_is_refused_and_queries_work() {
             .query(&[("query", two), ("operationName", "M")]),
     )
     .await;
-    refused(
-        &app,
-        &before,
-        &answer,
-        405,
-        "BAD_USER_INPUT",
-        "named mutation over GET",
-    )
-    .await;
+    assert_refused(&answer, 405, "BAD_USER_INPUT", "named mutation over GET").await;
 
     let answer = answer_of(
         app.http
@@ -205,17 +163,9 @@ async fn a_mutation_sent_with_get_is_refused_and_queries_work() {
     assert!(answer.data()["viewer"]["id"].is_string());
 
     let answer = answer_of(app.http.get(app.url("/graphql"))).await;
-    refused(
-        &app,
-        &before,
-        &answer,
-        400,
-        "BAD_USER_INPUT",
-        "GET without a query",
-    )
-    .await;
+    assert_refused(&answer, 400, "BAD_USER_INPUT", "GET without a query").await;
     let answer = answer_of(app.http.put(app.url("/graphql")).body("{}")).await;
-    refused(&app, &before, &answer, 405, "BAD_USER_INPUT", "PUT").await;
+    assert_refused(&answer, 405, "BAD_USER_INPUT", "PUT").await;
 }
 
 #[tokio::test]
@@ -536,13 +486,7 @@ async fn dates_out_of_bounds_are_bad_user_input_before_any_arithmetic() {
 
     // An SOS is never refused for its `madeAt`: one out of bounds counts as sent now.
     app.clock.advance(chrono::Duration::minutes(10));
-    app.outing_step(
-        &w.lead_token,
-        "startOuting",
-        json!({ "outingId": outing_id }),
-    )
-    .await
-    .data();
+    app.start_planned(&w.lead_token, &outing_id).await;
     let sos = app
         .graphql(
             Some(&w.participant_token),

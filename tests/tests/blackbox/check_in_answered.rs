@@ -9,18 +9,11 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use tomoni_schema::domain::clock::Clock as _;
 use tomoni_schema::store::entities::notifications;
+use tomoni_tests::TestApp;
 use tomoni_tests::push_receiver::{PushReceiver, Received};
-use tomoni_tests::{TestApp, spawn_app_with};
 use uuid::Uuid;
 
-async fn app() -> TestApp {
-    spawn_app_with(|settings| {
-        settings.push.dispatcher = false;
-        settings.safety.watchdog = false;
-        settings.limits.redeem_attempts_per_minute = 100;
-    })
-    .await
-}
+use crate::outings::app;
 
 async fn prompts_of(app: &TestApp, outing: &str, status: &str) -> Vec<notifications::Model> {
     notifications::Entity::find()
@@ -49,13 +42,8 @@ fn keys(payload: &Value) -> BTreeSet<String> {
 async fn a_check_in_withdraws_waiting_prompts_and_closes_the_shown_ones_of_the_others() {
     let app = app().await;
     let (_, coordinator) = app.organisation_with_coordinator("Ward office").await;
-    let curriculum = app.curriculum(&coordinator).await;
-    let lead = app.lead_supporter(&coordinator, &curriculum, "Ken").await;
-    let participant = app
-        .create_person(&coordinator, "PARTICIPANT", "Haruka")
-        .await;
-    let (lead_token, _) = app.pair(&coordinator, &lead).await;
-    let (participant_token, _) = app.pair(&coordinator, &participant).await;
+    let (_, lead, participant) = app.lead_and_participant(&coordinator).await;
+    let (lead_token, participant_token) = app.pair_both(&coordinator, &lead, &participant).await;
     let receiver = PushReceiver::start().await;
     receiver.follow_clock(&app.clock);
     let lead_phone = app.register_push(&lead_token, &receiver).await;
@@ -76,17 +64,9 @@ async fn a_check_in_withdraws_waiting_prompts_and_closes_the_shown_ones_of_the_o
     .await
     .data();
 
-    let planned = app
-        .plan_outing(&coordinator, &participant, &lead, 1, 120)
+    let outing = app
+        .start_outing(&coordinator, &participant, &lead, &lead_token, 120)
         .await;
-    let outing = planned.data()["planOuting"]["outing"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.clock.advance(Duration::minutes(1));
-    app.outing_step(&lead_token, "startOuting", json!({ "outingId": outing }))
-        .await
-        .data();
     let start = app.clock.now();
 
     // Due: both are prompted, and both phones show the prompt under the outing's tag.
@@ -110,13 +90,7 @@ async fn a_check_in_withdraws_waiting_prompts_and_closes_the_shown_ones_of_the_o
     // The participant checks in.
     app.clock
         .set(start + Duration::minutes(35) + Duration::seconds(20));
-    app.graphql(
-        Some(&participant_token),
-        "mutation($input: CheckInInput!) { checkIn(input: $input) { checkIn { kind } } }",
-        json!({ "input": { "outingId": outing, "kind": "OK" } }),
-    )
-    .await
-    .data();
+    app.check_in(&participant_token, &outing, "OK").await.data();
     // Nobody is asked again for what is answered.
     assert_eq!(prompts_of(&app, &outing, "pending").await, vec![]);
     assert_eq!(prompts_of(&app, &outing, "withdrawn").await.len(), 2);
@@ -162,13 +136,7 @@ async fn a_check_in_withdraws_waiting_prompts_and_closes_the_shown_ones_of_the_o
     assert_eq!(answered.urgency.as_deref(), Some("normal"));
 
     // Another check-in before the next deadline closes nothing more: that prompt is answered.
-    app.graphql(
-        Some(&lead_token),
-        "mutation($input: CheckInInput!) { checkIn(input: $input) { checkIn { kind } } }",
-        json!({ "input": { "outingId": outing, "kind": "OK" } }),
-    )
-    .await
-    .data();
+    app.check_in(&lead_token, &outing, "OK").await.data();
     app.drain().await;
     assert_eq!(receiver.received().len(), 3);
     let answered_rows = notifications::Entity::find()
@@ -189,36 +157,17 @@ async fn a_check_in_withdraws_waiting_prompts_and_closes_the_shown_ones_of_the_o
 async fn a_late_offline_check_in_answers_no_prompt() {
     let app = app().await;
     let (_, coordinator) = app.organisation_with_coordinator("Ward office").await;
-    let curriculum = app.curriculum(&coordinator).await;
-    let lead = app.lead_supporter(&coordinator, &curriculum, "Ken").await;
-    let participant = app
-        .create_person(&coordinator, "PARTICIPANT", "Haruka")
+    let (_, lead, participant) = app.lead_and_participant(&coordinator).await;
+    let (lead_token, participant_token) = app.pair_both(&coordinator, &lead, &participant).await;
+    let outing = app
+        .start_outing(&coordinator, &participant, &lead, &lead_token, 180)
         .await;
-    let (lead_token, _) = app.pair(&coordinator, &lead).await;
-    let (participant_token, _) = app.pair(&coordinator, &participant).await;
-    let planned = app
-        .plan_outing(&coordinator, &participant, &lead, 1, 180)
-        .await;
-    let outing = planned.data()["planOuting"]["outing"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.clock.advance(Duration::minutes(1));
-    app.outing_step(&lead_token, "startOuting", json!({ "outingId": outing }))
-        .await
-        .data();
     let start = app.clock.now();
     let check_in =
         "mutation($input: CheckInInput!) { checkIn(input: $input) { checkIn { kind } } }";
     // A check-in at +10 (deadline now +40), prompted at +40.
     app.clock.set(start + Duration::minutes(10));
-    app.graphql(
-        Some(&lead_token),
-        check_in,
-        json!({ "input": { "outingId": outing, "kind": "OK" } }),
-    )
-    .await
-    .data();
+    app.check_in(&lead_token, &outing, "OK").await.data();
     app.clock.set(start + Duration::minutes(40));
     assert_eq!(app.watchdog().await.prompts, 1);
     assert_eq!(prompts_of(&app, &outing, "pending").await.len(), 2);

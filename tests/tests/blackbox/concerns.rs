@@ -8,7 +8,7 @@ use tomoni_schema::store::entities::{audit_log, concerns};
 use tomoni_tests::TestApp;
 use tomoni_tests::program::reason;
 
-use crate::outings::{app, notifications_of, world};
+use crate::outings::{app, notifications_of, on_duty, world};
 
 const RAISE: &str = "mutation($input: RaiseConcernInput!) { raiseConcern(input: $input) { concern { id status text raisedBy { id } aboutSupporter { id } closingNote } } }";
 const LIST: &str = "query($status: ConcernStatus) { concerns(status: $status) { nodes { id status text aboutSupporter { id } closingNote } } }";
@@ -33,13 +33,7 @@ async fn a_participant_tells_the_coordinators_privately_and_a_coordinator_closes
         .await
         .data();
     // One coordinator on duty: only they are told at once.
-    app.graphql(
-        Some(&w.coordinator),
-        "mutation($input: SetOnDutyInput!) { setOnDuty(input: $input) { onDutyIds } }",
-        json!({ "input": { "personId": w.coordinator_id, "isOnDuty": true } }),
-    )
-    .await
-    .data();
+    on_duty(&app, &w).await;
 
     let raised = app
         .graphql(

@@ -52,10 +52,7 @@ fn table_keys(markdown: &str) -> BTreeSet<&str> {
 async fn every_operation_of_the_app_runs_against_a_seeded_server() {
     let app = spawn_app().await;
     let (organisation, coordinator) = app.organisation_with_coordinator("Hospital").await;
-    let supporter = app.create_person(&coordinator, "SUPPORTER", "Ken").await;
-    let participant = app
-        .create_person(&coordinator, "PARTICIPANT", "Haruka")
-        .await;
+    let (supporter, participant) = app.supporter_and_participant(&coordinator).await;
     let (_, participant_device) = app.pair(&coordinator, &participant).await;
     let pairing_code = app.issue_code(&coordinator, &supporter).await;
     let receiver = tomoni_tests::push_receiver::PushReceiver::start().await;

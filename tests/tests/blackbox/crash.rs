@@ -6,8 +6,8 @@
 //! under way, catches up after a restart on everything that fell due meanwhile.
 
 use std::collections::HashMap;
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::io::{BufRead as _, BufReader, Lines};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -25,8 +25,14 @@ const MAX_IN_FLIGHT: usize = 16;
 const BATCH: usize = 32;
 const WORKERS: usize = 2;
 
-/// Starts `tomoni serve` as a process on the test database; returns once it is listening.
-fn start_server(database: &TestDatabase) -> Child {
+/// The process under test, run with `args` on `database` (its data directory and, on PostgreSQL,
+/// its URL) and none of this process's `TOMONI_` variables, logging warnings only; `configure`
+/// adds the rest. Returns it and the lines it prints.
+pub(crate) fn spawn_serve(
+    database: &TestDatabase,
+    args: &[&str],
+    configure: impl FnOnce(&mut Command),
+) -> (Child, Lines<BufReader<ChildStdout>>) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tomoni-process-under-test"));
     for (key, _) in std::env::vars() {
         if key.starts_with("TOMONI_") {
@@ -34,16 +40,10 @@ fn start_server(database: &TestDatabase) -> Child {
         }
     }
     command
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("TOMONI_DATA_DIR", &database.data_dir)
-        .env("TOMONI_PUSH__ALLOW_HTTP", "true")
-        .env("TOMONI_PUSH__ALLOW_PRIVATE_ADDRESSES", "true")
-        .env("TOMONI_PUSH__ALLOW_ANY_PORT", "true")
-        .env("TOMONI_PUSH__REQUEST_TIMEOUT_SECONDS", "1")
-        .env("TOMONI_PUSH__LEASE_SECONDS", "2")
-        .env("TOMONI_PUSH__MAX_IN_FLIGHT", MAX_IN_FLIGHT.to_string())
-        .env("TOMONI_PUSH__BATCH_SIZE", BATCH.to_string())
-        .env("TOMONI_PUSH__WORKERS", WORKERS.to_string())
+        .args(args)
+        .env("TOMONI_DATA_DIR", &database.data_dir);
+    configure(&mut command);
+    command
         .env("TOMONI_LOG__FILTER", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
@@ -52,7 +52,23 @@ fn start_server(database: &TestDatabase) -> Child {
     }
     let mut child = command.spawn().expect("start the server process");
     let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
+    (child, BufReader::new(stdout).lines())
+}
+
+/// Starts `tomoni serve` as a process on the test database; returns once it is listening.
+fn start_server(database: &TestDatabase) -> Child {
+    let (mut child, mut lines) =
+        spawn_serve(database, &["serve", "--listen", "127.0.0.1:0"], |command| {
+            command
+                .env("TOMONI_PUSH__ALLOW_HTTP", "true")
+                .env("TOMONI_PUSH__ALLOW_PRIVATE_ADDRESSES", "true")
+                .env("TOMONI_PUSH__ALLOW_ANY_PORT", "true")
+                .env("TOMONI_PUSH__REQUEST_TIMEOUT_SECONDS", "1")
+                .env("TOMONI_PUSH__LEASE_SECONDS", "2")
+                .env("TOMONI_PUSH__MAX_IN_FLIGHT", MAX_IN_FLIGHT.to_string())
+                .env("TOMONI_PUSH__BATCH_SIZE", BATCH.to_string())
+                .env("TOMONI_PUSH__WORKERS", WORKERS.to_string());
+        });
     match lines.next() {
         Some(Ok(line)) if line.starts_with("playground: ") => {}
         other => {

@@ -65,9 +65,7 @@ async fn a_matched_supporter_reads_the_crisis_plan_only_around_an_outing_togethe
     assert_eq!(read(w.lead_token.clone()).await, PLAN);
     // Under way, then ended: dropped.
     app.clock.set(start);
-    app.outing_step(&w.lead_token, "startOuting", json!({ "outingId": outing }))
-        .await
-        .data();
+    app.start_planned(&w.lead_token, &outing).await;
     assert_eq!(read(w.lead_token.clone()).await, PLAN);
     app.clock.set(start + Duration::minutes(30));
     app.outing_step(

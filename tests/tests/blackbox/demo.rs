@@ -2,8 +2,7 @@
 //! that works (and retiring the previous one); and what it shows is what the rules allow, because
 //! it was seeded through the API.
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::Arc;
 
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -11,6 +10,8 @@ use serde_json::{Value, json};
 use tomoni_schema::store::entities::{organisations, people};
 use tomoni_server::demo;
 use tomoni_tests::{TestDatabase, answer, spawn_app};
+
+use crate::crash::spawn_serve;
 
 #[tokio::test]
 async fn the_demo_is_created_once_and_reused() {
@@ -60,24 +61,11 @@ async fn the_demo_is_created_once_and_reused() {
 /// `tomoni serve --demo` as a process on `database`; returns it once it printed its playground
 /// address and token.
 fn start_demo(database: &TestDatabase) -> (Child, String, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tomoni-process-under-test"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("TOMONI_") {
-            command.env_remove(key);
-        }
-    }
-    command
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
-        .env("TOMONI_DATA_DIR", &database.data_dir)
-        .env("TOMONI_LOG__FILTER", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    if let Some(url) = &database.url {
-        command.env("TOMONI_DATABASE_URL", url);
-    }
-    let mut child = command.spawn().expect("start the server process");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
+    let (child, mut lines) = spawn_serve(
+        database,
+        &["serve", "--demo", "--listen", "127.0.0.1:0"],
+        |_| {},
+    );
     let mut next = |prefix: &str| match lines.next() {
         Some(Ok(line)) if line.starts_with(prefix) => line[prefix.len()..].to_owned(),
         other => panic!("`serve --demo` printed {other:?}, not {prefix}…"),

@@ -82,17 +82,6 @@ async fn recipient(app: &TestApp, alert: &str, person: &str) -> alert_recipients
     .unwrap_or_else(|| panic!("the alert did not reach {person}"))
 }
 
-async fn metrics(app: &TestApp) -> String {
-    app.http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn an_alert_nobody_confirmed_seeing_is_emailed_once_after_the_delay() {
     let sink = SmtpSink::start();
@@ -174,7 +163,7 @@ async fn an_alert_nobody_confirmed_seeing_is_emailed_once_after_the_delay() {
     assert_eq!(tick(&app).await, FallbackReport::default());
     assert_eq!(sink.messages().len(), 1);
     assert!(
-        metrics(&app)
+        app.metrics()
             .await
             .contains("tomoni_email_fallback_total{outcome=\"sent\"} 1")
     );
@@ -231,7 +220,7 @@ async fn a_refusing_relay_leaves_the_alert_unmailed_and_is_tried_again_later() {
             .emailed_at
             .is_some()
     );
-    let metrics = metrics(&app).await;
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("tomoni_email_fallback_total{outcome=\"failed\"} 1"),
         "{metrics}"

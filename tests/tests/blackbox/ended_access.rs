@@ -70,13 +70,8 @@ async fn ending_a_match_calls_off_the_pairs_outings_and_nothing_new_starts() {
         &app.plan_outing(&w.coordinator, &w.participant, &w.lead, 10, 120)
             .await,
     );
-    app.outing_step(
-        &w.lead_token,
-        "startOuting",
-        json!({ "outingId": under_way }),
-    )
-    .await
-    .data();
+    app.start_planned(&w.lead_token, under_way.as_str().unwrap())
+        .await;
     assert_eq!(
         notifications_of(&app, "outing_reminder", &w.participant)
             .await

@@ -77,11 +77,7 @@ async fn outing_member_times_are_copied_from_existing_outings() {
 
     let app = spawn_app().await;
     let (_, coordinator) = app.organisation_with_coordinator("Ward office").await;
-    let curriculum = app.curriculum(&coordinator).await;
-    let lead = app.lead_supporter(&coordinator, &curriculum, "Ken").await;
-    let participant = app
-        .create_person(&coordinator, "PARTICIPANT", "Haruka")
-        .await;
+    let (_, lead, participant) = app.lead_and_participant(&coordinator).await;
     for hours in [2, 30] {
         app.plan_outing(&coordinator, &participant, &lead, hours * 60, 90)
             .await

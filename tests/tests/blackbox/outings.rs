@@ -43,13 +43,8 @@ pub(crate) async fn world(app: &TestApp) -> Outing {
         .create_person(&coordinator, "COORDINATOR", "Second coordinator")
         .await;
     let (other_coordinator, _) = app.pair(&coordinator, &other).await;
-    let curriculum = app.curriculum(&coordinator).await;
-    let lead = app.lead_supporter(&coordinator, &curriculum, "Ken").await;
-    let participant = app
-        .create_person(&coordinator, "PARTICIPANT", "Haruka")
-        .await;
-    let (lead_token, _) = app.pair(&coordinator, &lead).await;
-    let (participant_token, _) = app.pair(&coordinator, &participant).await;
+    let (curriculum, lead, participant) = app.lead_and_participant(&coordinator).await;
+    let (lead_token, participant_token) = app.pair_both(&coordinator, &lead, &participant).await;
     Outing {
         coordinator,
         coordinator_id,
@@ -234,13 +229,7 @@ async fn an_outing_is_planned_reminded_started_checked_extended_and_completed() 
     assert_eq!(data["status"], "COMPLETED");
     assert_eq!(data["confidenceAfter"], 4);
     assert!(data["checkInDueAt"].is_null());
-    let after = app
-        .graphql(
-            Some(&w.participant_token),
-            "mutation($input: CheckInInput!) { checkIn(input: $input) { checkIn { kind } } }",
-            json!({ "input": { "outingId": id, "kind": "OK" } }),
-        )
-        .await;
+    let after = app.check_in(&w.participant_token, &id, "OK").await;
     assert_eq!(reason(&after), Some("INVALID_TRANSITION"));
     // Nothing more is watched.
     app.clock.advance(Duration::hours(5));
@@ -392,15 +381,31 @@ async fn proposals_training_caps_and_cancellation() {
 }
 
 pub(crate) async fn started(app: &TestApp, w: &Outing) -> String {
-    let planned = app
-        .plan_outing(&w.coordinator, &w.participant, &w.lead, 1, 120)
-        .await;
-    let id = id_of(&planned, "planOuting");
-    app.clock.advance(Duration::minutes(1));
-    app.outing_step(&w.lead_token, "startOuting", json!({ "outingId": id }))
+    app.start_outing(&w.coordinator, &w.participant, &w.lead, &w.lead_token, 120)
         .await
-        .data();
-    id
+}
+
+/// Puts the first coordinator on duty by hand.
+pub(crate) async fn on_duty(app: &TestApp, w: &Outing) {
+    app.graphql(
+        Some(&w.coordinator),
+        "mutation($input: SetOnDutyInput!) { setOnDuty(input: $input) { onDutyIds } }",
+        json!({ "input": { "personId": w.coordinator_id, "isOnDuty": true } }),
+    )
+    .await
+    .data();
+}
+
+const ACKNOWLEDGE: &str = "mutation($input: AcknowledgeAlertsInput!) { acknowledgeAlerts(input: $input) { alerts { id status ownerId } } }";
+
+/// Acknowledges the alert as `token`.
+pub(crate) async fn acknowledge(app: &TestApp, token: &str, alert: &str) -> tomoni_tests::Answer {
+    app.graphql(
+        Some(token),
+        ACKNOWLEDGE,
+        json!({ "input": { "alertIds": [alert] } }),
+    )
+    .await
 }
 
 pub(crate) async fn alert_row(app: &TestApp, outing: &str) -> Vec<alerts::Model> {
@@ -418,13 +423,7 @@ async fn the_safety_ladder_climbs_until_someone_acknowledges() {
     let app = app().await;
     let w = world(&app).await;
     // One coordinator on duty: they hear first.
-    app.graphql(
-        Some(&w.coordinator),
-        "mutation($input: SetOnDutyInput!) { setOnDuty(input: $input) { onDutyIds } }",
-        json!({ "input": { "personId": w.coordinator_id, "isOnDuty": true } }),
-    )
-    .await
-    .data();
+    on_duty(&app, &w).await;
     app.graphql(
         Some(&w.coordinator),
         "mutation($input: UpdateParticipantProfileInput!) { updateParticipantProfile(input: $input) { person { id } } }",
@@ -826,13 +825,9 @@ async fn urgent_check_ins_raise_alerts_at_once_and_overdue_outings_raise_one() {
     );
     assert!(!app.watchdog().await.did_work());
     // Extended after all: the new end is watched too, and overrunning it is a new overdue alert.
-    app.graphql(
-        Some(&w.participant_token),
-        "mutation($input: CheckInInput!) { checkIn(input: $input) { checkIn { kind } } }",
-        json!({ "input": { "outingId": second, "kind": "OK" } }),
-    )
-    .await
-    .data();
+    app.check_in(&w.participant_token, &second, "OK")
+        .await
+        .data();
     let extended = app
         .outing_step(
             &w.lead_token,
@@ -849,13 +844,9 @@ async fn urgent_check_ins_raise_alerts_at_once_and_overdue_outings_raise_one() {
     // Checked in throughout, so only the end is missed.
     while app.clock.now() < extended_end {
         app.clock.advance(Duration::minutes(20));
-        app.graphql(
-            Some(&w.participant_token),
-            "mutation($input: CheckInInput!) { checkIn(input: $input) { checkIn { kind } } }",
-            json!({ "input": { "outingId": second, "kind": "OK" } }),
-        )
-        .await
-        .data();
+        app.check_in(&w.participant_token, &second, "OK")
+            .await
+            .data();
         app.watchdog().await;
     }
     app.clock.set(extended_end + Duration::minutes(15));
@@ -1132,9 +1123,7 @@ async fn my_day_follows_replanning_and_extensions() {
 
     // Extended as far as it goes: the last minutes of the extension still find it.
     app.clock.set(start);
-    app.outing_step(&w.lead_token, "startOuting", json!({ "outingId": id }))
-        .await
-        .data();
+    app.start_planned(&w.lead_token, &id).await;
     for _ in 0..bounds::EXTENSIONS_MAX {
         app.outing_step(
             &w.lead_token,

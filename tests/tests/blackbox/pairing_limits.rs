@@ -93,15 +93,7 @@ async fn addresses_in_one_ipv6_64_share_an_allowance() {
 async fn refusals_are_counted_in_metrics() {
     let app = behind_the_local_proxy(1).await;
     let refusals = || async {
-        let body = app
-            .http
-            .get(app.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let body = app.metrics().await;
         assert!(
             body.contains("# TYPE tomoni_pairing_rate_limited_total counter"),
             "{body}"

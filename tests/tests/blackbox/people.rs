@@ -29,10 +29,7 @@ async fn a_coordinator_creates_people_with_defaults_and_profiles() {
 async fn profiles_are_updated_by_the_person_or_a_coordinator() {
     let app = spawn_app().await;
     let (_, coordinator) = app.organisation_with_coordinator("Hospital").await;
-    let supporter = app.create_person(&coordinator, "SUPPORTER", "Ken").await;
-    let participant = app
-        .create_person(&coordinator, "PARTICIPANT", "Haruka")
-        .await;
+    let (supporter, participant) = app.supporter_and_participant(&coordinator).await;
     let (supporter_token, _) = app.pair(&coordinator, &supporter).await;
     let (participant_token, _) = app.pair(&coordinator, &participant).await;
 

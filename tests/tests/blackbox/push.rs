@@ -107,15 +107,7 @@ async fn a_connection_check_reaches_the_phone_encrypted_signed_and_in_its_langua
             assert_eq!(node["label"], "Test phone");
             assert_eq!(node["isReaching"], true);
             assert_eq!(view.data()["person"]["isReachable"], true);
-            let metrics = app
-                .http
-                .get(app.url("/metrics"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let metrics = app.metrics().await;
             assert!(
                 metrics.contains("tomoni_push_outcomes_total{outcome=\"sent\"} 1"),
                 "{metrics}"

@@ -209,10 +209,7 @@ const HIDDEN: &str = "query Hidden { viewer { id } ...Q } fragment Q on QueryRoo
 async fn only_coordinators_introspect_over_http_and_everyone_gets_typename() {
     let app = spawn_app().await;
     let (_, coordinator) = app.organisation_with_coordinator("Hospital").await;
-    let supporter = app.create_person(&coordinator, "SUPPORTER", "Ken").await;
-    let participant = app
-        .create_person(&coordinator, "PARTICIPANT", "Haruka")
-        .await;
+    let (supporter, participant) = app.supporter_and_participant(&coordinator).await;
     let (supporter, _) = app.pair(&coordinator, &supporter).await;
     let (participant, _) = app.pair(&coordinator, &participant).await;
 

@@ -9,17 +9,10 @@ use serde_json::json;
 use tomoni_migrations::Migrator;
 use tomoni_schema::domain::clock::Clock as _;
 use tomoni_schema::store::entities::notifications;
-use tomoni_tests::{TestApp, spawn_app_with};
+use tomoni_tests::TestApp;
 use uuid::Uuid;
 
-async fn app() -> TestApp {
-    spawn_app_with(|settings| {
-        settings.push.dispatcher = false;
-        settings.safety.watchdog = false;
-        settings.limits.redeem_attempts_per_minute = 100;
-    })
-    .await
-}
+use crate::outings::app;
 
 struct World {
     coordinator: String,
@@ -30,11 +23,7 @@ struct World {
 
 async fn world(app: &TestApp) -> World {
     let (_, coordinator) = app.organisation_with_coordinator("Ward office").await;
-    let curriculum = app.curriculum(&coordinator).await;
-    let lead = app.lead_supporter(&coordinator, &curriculum, "Ken").await;
-    let participant = app
-        .create_person(&coordinator, "PARTICIPANT", "Haruka")
-        .await;
+    let (_, lead, participant) = app.lead_and_participant(&coordinator).await;
     let (lead_token, _) = app.pair(&coordinator, &lead).await;
     World {
         coordinator,
@@ -114,9 +103,7 @@ async fn a_started_outing_keeps_no_reminder_of_old_offsets() {
     assert_eq!(pending_reminders(&app, &outing).await.len(), 2);
     set_offsets(&app, &w, &[30]).await;
     app.clock.advance(Duration::minutes(2 * 60 + 55));
-    app.outing_step(&w.lead_token, "startOuting", json!({ "outingId": outing }))
-        .await
-        .data();
+    app.start_planned(&w.lead_token, &outing).await;
     assert_eq!(pending_reminders(&app, &outing).await, vec![]);
 }
 
@@ -175,13 +162,7 @@ async fn notifications_learn_their_outing_from_the_migration() {
     // A prompt waiting to go out, on an outing under way.
     let under_way = plan(&app, &w, 1).await;
     app.clock.advance(Duration::minutes(1));
-    app.outing_step(
-        &w.lead_token,
-        "startOuting",
-        json!({ "outingId": under_way }),
-    )
-    .await
-    .data();
+    app.start_planned(&w.lead_token, &under_way).await;
     app.clock.advance(Duration::minutes(30));
     assert_eq!(app.watchdog().await.prompts, 1);
 

@@ -10,14 +10,15 @@ use tomoni_schema::domain::clock::Clock as _;
 use tomoni_schema::store::entities::{audit_log, duty_exceptions, duty_shifts};
 use tomoni_tests::TestApp;
 
-use super::outings::{Outing, alert_row, app, notifications_of, started, world};
+use super::outings::{
+    Outing, acknowledge, alert_row, app, notifications_of, on_duty, started, world,
+};
 
 const SET_PATTERN: &str = "mutation($input: SetDutyPatternInput!) { setDutyPattern(input: $input) { shifts { id personId weekday start end crossesMidnight } } }";
 const ADD_EXCEPTION: &str = "mutation($input: AddDutyExceptionInput!) { addDutyException(input: $input) { exception { id personId from to kind note } } }";
 const REMOVE_EXCEPTION: &str = "mutation($input: RemoveDutyExceptionInput!) { removeDutyException(input: $input) { removedExceptionId } }";
 const ON_DUTY_NOW: &str = "{ onDutyNow { id isOnDuty } }";
 const ROTA: &str = "query($from: DateTime!, $to: DateTime!) { dutyRota(from: $from, to: $to) { timeZone periods { personId start end } shifts { personId } exceptions { id kind } } }";
-const ACKNOWLEDGE: &str = "mutation($input: AcknowledgeAlertsInput!) { acknowledgeAlerts(input: $input) { alerts { id status ownerId } } }";
 
 fn at(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)
@@ -220,16 +221,40 @@ async fn a_pattern_puts_a_coordinator_on_duty_only_inside_their_shift_and_time_o
         on_duty_now(&app, &w).await,
         vec![w.other_coordinator_id.clone()]
     );
-    app.graphql(
-        Some(&w.coordinator),
-        "mutation($input: SetOnDutyInput!) { setOnDuty(input: $input) { onDutyIds } }",
-        json!({ "input": { "personId": w.coordinator_id, "isOnDuty": true } }),
-    )
-    .await
-    .data();
+    on_duty(&app, &w).await;
     let mut both = vec![w.coordinator_id.clone(), w.other_coordinator_id.clone()];
     both.sort();
     assert_eq!(on_duty_now(&app, &w).await, both);
+}
+
+/// The first coordinator on shift from 09:00 to 11:00 Tokyo (02:00 UTC) on Mondays.
+async fn morning_shift(app: &TestApp, w: &Outing) {
+    set_pattern(
+        app,
+        w,
+        &w.coordinator_id,
+        json!([{ "weekday": "MONDAY", "start": "09:00", "end": "11:00" }]),
+    )
+    .await
+    .data();
+}
+
+/// An outing starts at 01:11 UTC; its first check-in (due 01:41, grace 10) is missed and the
+/// watchdog has run. Returns the outing's id.
+async fn missed_on_monday(app: &TestApp, w: &Outing) -> String {
+    app.clock.set(monday() + Duration::minutes(70));
+    let outing = started(app, w).await;
+    app.clock.set(monday() + Duration::minutes(111));
+    app.watchdog().await;
+    outing
+}
+
+/// Who owns the outing's first alert.
+async fn owner_of(app: &TestApp, outing: &str) -> String {
+    alert_row(app, outing).await[0]
+        .owner_id
+        .unwrap()
+        .to_string()
 }
 
 #[tokio::test]
@@ -237,14 +262,7 @@ async fn an_alert_goes_to_the_coordinator_on_shift_and_is_handed_over_at_the_shi
     let app = app().await;
     let w = world(&app).await;
     // The first coordinator until 11:00 Tokyo (02:00 UTC), the second from then until 18:00.
-    set_pattern(
-        &app,
-        &w,
-        &w.coordinator_id,
-        json!([{ "weekday": "MONDAY", "start": "09:00", "end": "11:00" }]),
-    )
-    .await
-    .data();
+    morning_shift(&app, &w).await;
     set_pattern(
         &app,
         &w,
@@ -253,11 +271,7 @@ async fn an_alert_goes_to_the_coordinator_on_shift_and_is_handed_over_at_the_shi
     )
     .await
     .data();
-    // An outing starts at 01:11 UTC; its first check-in (due 01:41, grace 10) is missed.
-    app.clock.set(monday() + Duration::minutes(70));
-    let outing = started(&app, &w).await;
-    app.clock.set(monday() + Duration::minutes(111));
-    app.watchdog().await;
+    let outing = missed_on_monday(&app, &w).await;
     let alerts = alert_row(&app, &outing).await;
     assert_eq!(alerts.len(), 1);
     let alert = alerts[0].id.to_string();
@@ -265,13 +279,7 @@ async fn an_alert_goes_to_the_coordinator_on_shift_and_is_handed_over_at_the_shi
     assert_eq!(pushes(&w.coordinator_id).await, 1, "on shift");
     assert_eq!(pushes(&w.other_coordinator_id).await, 0, "not on shift yet");
 
-    let acknowledged = app
-        .graphql(
-            Some(&w.coordinator),
-            ACKNOWLEDGE,
-            json!({ "input": { "alertIds": [alert] } }),
-        )
-        .await;
+    let acknowledged = acknowledge(&app, &w.coordinator, &alert).await;
     assert_eq!(
         acknowledged.data()["acknowledgeAlerts"]["alerts"][0]["ownerId"],
         w.coordinator_id.as_str()
@@ -279,13 +287,7 @@ async fn an_alert_goes_to_the_coordinator_on_shift_and_is_handed_over_at_the_shi
     // Still their shift: nothing moves.
     app.clock.set(monday() + Duration::minutes(119));
     app.watchdog().await;
-    assert_eq!(
-        alert_row(&app, &outing).await[0]
-            .owner_id
-            .unwrap()
-            .to_string(),
-        w.coordinator_id
-    );
+    assert_eq!(owner_of(&app, &outing).await, w.coordinator_id);
 
     // 11:00 Tokyo: the shift ends; the alert goes to the coordinator now on duty, who is told.
     // Two watchdogs at once hand it over once.
@@ -345,35 +347,13 @@ async fn an_alert_goes_to_the_coordinator_on_shift_and_is_handed_over_at_the_shi
 async fn an_alert_stays_with_its_owner_when_nobody_else_is_on_duty() {
     let app = app().await;
     let w = world(&app).await;
-    set_pattern(
-        &app,
-        &w,
-        &w.coordinator_id,
-        json!([{ "weekday": "MONDAY", "start": "09:00", "end": "11:00" }]),
-    )
-    .await
-    .data();
-    app.clock.set(monday() + Duration::minutes(70));
-    let outing = started(&app, &w).await;
-    app.clock.set(monday() + Duration::minutes(111));
-    app.watchdog().await;
+    morning_shift(&app, &w).await;
+    let outing = missed_on_monday(&app, &w).await;
     let alert = alert_row(&app, &outing).await[0].id.to_string();
-    app.graphql(
-        Some(&w.coordinator),
-        ACKNOWLEDGE,
-        json!({ "input": { "alertIds": [alert] } }),
-    )
-    .await
-    .data();
+    acknowledge(&app, &w.coordinator, &alert).await.data();
     app.clock.set(monday() + Duration::hours(2));
     app.watchdog().await;
-    assert_eq!(
-        alert_row(&app, &outing).await[0]
-            .owner_id
-            .unwrap()
-            .to_string(),
-        w.coordinator_id
-    );
+    assert_eq!(owner_of(&app, &outing).await, w.coordinator_id);
     assert_eq!(
         notifications_of(&app, "safety_alert", &w.other_coordinator_id)
             .await

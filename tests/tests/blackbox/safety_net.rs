@@ -12,10 +12,11 @@ use tomoni_schema::store::entities::{alerts, audit_log, check_ins, outings};
 use tomoni_tests::TestApp;
 use uuid::Uuid;
 
-use super::outings::{Outing, alert_row, app, id_of, notifications_of, started, world};
+use super::outings::{
+    Outing, acknowledge, alert_row, app, id_of, notifications_of, on_duty, started, world,
+};
 
 const CHECK_IN: &str = "mutation($input: CheckInInput!) { checkIn(input: $input) { checkIn { madeAt } outing { status checkInDueAt } alert { id reason tier status } } }";
-const ACKNOWLEDGE: &str = "mutation($input: AcknowledgeAlertsInput!) { acknowledgeAlerts(input: $input) { alerts { id status ownerId } } }";
 const RESOLVE: &str =
     "mutation($input: ResolveAlertInput!) { resolveAlert(input: $input) { alert { status } } }";
 const ALERT: &str = "query($id: ID!) { outing(id: $id) { status checkInDueAt alerts { nodes { id reason tier status ownerId answeredLateAt escalatesAt } } } }";
@@ -56,16 +57,6 @@ fn assert_same_time(value: &Value, expected: DateTime<Utc>) {
     );
 }
 
-async fn on_duty(app: &TestApp, w: &Outing) {
-    app.graphql(
-        Some(&w.coordinator),
-        "mutation($input: SetOnDutyInput!) { setOnDuty(input: $input) { onDutyIds } }",
-        json!({ "input": { "personId": w.coordinator_id, "isOnDuty": true } }),
-    )
-    .await
-    .data();
-}
-
 /// Starts an outing and lets its first check-in be missed: a missed-check-in alert is open
 /// (interval 30, grace 10). Returns the outing's id, its start and the alert's id.
 async fn missed(app: &TestApp, w: &Outing) -> (String, DateTime<Utc>, String) {
@@ -82,13 +73,7 @@ async fn resolving_an_alert_of_an_outing_under_way_rearms_the_ladder() {
     let app = app().await;
     let w = world(&app).await;
     let (id, start, alert) = missed(&app, &w).await;
-    app.graphql(
-        Some(&w.coordinator),
-        ACKNOWLEDGE,
-        json!({ "input": { "alertIds": [alert] } }),
-    )
-    .await
-    .data();
+    acknowledge(&app, &w.coordinator, &alert).await.data();
     app.clock.set(start + Duration::minutes(45));
     app.graphql(
         Some(&w.coordinator),
@@ -118,13 +103,9 @@ async fn resolving_an_alert_of_an_outing_under_way_rearms_the_ladder() {
     };
     assert_eq!(overdue.reason, "overdue");
     for alert in [second, overdue] {
-        app.graphql(
-            Some(&w.coordinator),
-            ACKNOWLEDGE,
-            json!({ "input": { "alertIds": [alert.id.to_string()] } }),
-        )
-        .await
-        .data();
+        acknowledge(&app, &w.coordinator, &alert.id.to_string())
+            .await
+            .data();
     }
     let resolve = |alert: String| {
         app.graphql(
@@ -146,13 +127,7 @@ async fn an_acknowledged_alert_left_unresolved_reminds_its_owner_then_goes_back_
     on_duty(&app, &w).await;
     let (id, start, alert) = missed(&app, &w).await;
     // The other coordinator takes it, then loses contact.
-    app.graphql(
-        Some(&w.other_coordinator),
-        ACKNOWLEDGE,
-        json!({ "input": { "alertIds": [alert] } }),
-    )
-    .await
-    .data();
+    acknowledge(&app, &w.other_coordinator, &alert).await.data();
     let owner_pushes = || async {
         notifications_of(&app, "safety_alert", &w.other_coordinator_id)
             .await

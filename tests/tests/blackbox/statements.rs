@@ -73,11 +73,7 @@ async fn my_day_costs_the_same_statements_for_one_outing_or_many() {
     })
     .await;
     let (_, coordinator) = app.organisation_with_coordinator("Hospital").await;
-    let curriculum = app.curriculum(&coordinator).await;
-    let lead = app.lead_supporter(&coordinator, &curriculum, "Ken").await;
-    let participant = app
-        .create_person(&coordinator, "PARTICIPANT", "Haruka")
-        .await;
+    let (_, lead, participant) = app.lead_and_participant(&coordinator).await;
     let (lead_token, _) = app.pair(&coordinator, &lead).await;
     app.graphql(
         Some(&coordinator),
@@ -104,17 +100,9 @@ async fn my_day_costs_the_same_statements_for_one_outing_or_many() {
             .data();
     }
     app.clock.advance(Duration::minutes(1));
-    app.outing_step(&lead_token, "startOuting", json!({ "outingId": first_id }))
-        .await
-        .data();
+    app.start_planned(&lead_token, &first_id).await;
     for kind in ["OK", "OK", "NEED_HELP"] {
-        app.graphql(
-            Some(&lead_token),
-            "mutation($input: CheckInInput!) { checkIn(input: $input) { checkIn { kind } } }",
-            json!({ "input": { "outingId": first_id, "kind": kind } }),
-        )
-        .await
-        .data();
+        app.check_in(&lead_token, &first_id, kind).await.data();
     }
     let (six, returned) = my_day_statements(&app, &lead_token).await;
     assert_eq!(returned, 6);

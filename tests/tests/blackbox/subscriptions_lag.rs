@@ -39,24 +39,11 @@ struct World {
 
 async fn outing_under_way(app: &TestApp) -> World {
     let (organisation, coordinator) = app.organisation_with_coordinator("Hospital").await;
-    let curriculum = app.curriculum(&coordinator).await;
-    let lead = app.lead_supporter(&coordinator, &curriculum, "Ken").await;
-    let participant = app
-        .create_person(&coordinator, "PARTICIPANT", "Haruka")
+    let (_, lead, participant) = app.lead_and_participant(&coordinator).await;
+    let (lead_token, participant_token) = app.pair_both(&coordinator, &lead, &participant).await;
+    let outing = app
+        .start_outing(&coordinator, &participant, &lead, &lead_token, 120)
         .await;
-    let (lead_token, _) = app.pair(&coordinator, &lead).await;
-    let (participant_token, _) = app.pair(&coordinator, &participant).await;
-    let planned = app
-        .plan_outing(&coordinator, &participant, &lead, 1, 120)
-        .await;
-    let outing = planned.data()["planOuting"]["outing"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.clock.advance(chrono::Duration::minutes(1));
-    app.outing_step(&lead_token, "startOuting", json!({ "outingId": outing }))
-        .await
-        .data();
     World {
         coordinator,
         lead_token,
@@ -113,22 +100,34 @@ async fn next_unusual(socket: &mut Socket, field: &str) -> Value {
     panic!("only ordinary events arrived");
 }
 
-#[tokio::test]
-async fn an_outing_subscriber_that_fell_behind_is_told_and_then_follows_live_again() {
-    let app = app().await;
-    let w = outing_under_way(&app).await;
+/// Subscribes the participant to their outing's events with `query` and sees a check-in arrive
+/// live; returns the socket and that event.
+async fn follow_live(app: &TestApp, w: &World, query: &str) -> (Socket, Value) {
     let mut socket = subscribe_at(
         app.address,
         &w.participant_token,
-        "subscription($id: ID!) { outingEvents(outingId: $id) { outing { id status latestCheckIn { id kind } } alert { id } missedEvents } }",
+        query,
         json!({ "id": w.outing }),
     )
     .await;
     let live = event_after(&mut socket, || async {
-        check_in(&app, &w, "OK").await;
+        check_in(app, w, "OK").await;
     })
     .await;
     assert_eq!(live["type"], "next", "{live}");
+    (socket, live)
+}
+
+#[tokio::test]
+async fn an_outing_subscriber_that_fell_behind_is_told_and_then_follows_live_again() {
+    let app = app().await;
+    let w = outing_under_way(&app).await;
+    let (mut socket, live) = follow_live(
+        &app,
+        &w,
+        "subscription($id: ID!) { outingEvents(outingId: $id) { outing { id status latestCheckIn { id kind } } alert { id } missedEvents } }",
+    )
+    .await;
     assert_eq!(
         live["payload"]["data"]["outingEvents"]["missedEvents"],
         Value::Null
@@ -215,18 +214,12 @@ async fn alert_and_device_subscribers_that_fell_behind_end_with_events_missed() 
 async fn events_lost_between_servers_are_told_to_subscribers_as_missed() {
     let app = app().await;
     let w = outing_under_way(&app).await;
-    let mut socket = subscribe_at(
-        app.address,
-        &w.participant_token,
+    let (mut socket, _) = follow_live(
+        &app,
+        &w,
         "subscription($id: ID!) { outingEvents(outingId: $id) { outing { id } missedEvents } }",
-        json!({ "id": w.outing }),
     )
     .await;
-    let live = event_after(&mut socket, || async {
-        check_in(&app, &w, "OK").await;
-    })
-    .await;
-    assert_eq!(live["type"], "next", "{live}");
     // What the relay publishes when it fell behind or lost its connection to the database.
     app.events
         .publish_from_elsewhere(DomainEvent::EventsLost { count: 3 });

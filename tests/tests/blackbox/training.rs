@@ -28,6 +28,10 @@ async fn completions_follow_prerequisites_and_certificates_unlock_capabilities()
     let curriculum = app.curriculum(&coordinator).await;
     let supporter = app.create_person(&coordinator, "SUPPORTER", "Ken").await;
     let today = app.today();
+    let complete = async |module: &str, on: &str| {
+        app.record_completion(&coordinator, &supporter, module, on)
+            .await
+    };
 
     let person = training(&app, &coordinator, &supporter).await;
     assert_eq!(person["capabilities"]["stage"], "NOT_STARTED");
@@ -44,14 +48,7 @@ async fn completions_follow_prerequisites_and_certificates_unlock_capabilities()
 
     // The third basic module requires the first.
     let before = app.snapshot().await;
-    let early = app
-        .record_completion(
-            &coordinator,
-            &supporter,
-            &curriculum.basic_modules[2],
-            &today,
-        )
-        .await;
+    let early = complete(&curriculum.basic_modules[2], &today).await;
     early.expect_error("CONFLICT");
     assert_eq!(reason(&early), Some("PREREQUISITES_NOT_MET"));
     assert_eq!(
@@ -59,58 +56,29 @@ async fn completions_follow_prerequisites_and_certificates_unlock_capabilities()
         json!([curriculum.basic_modules[0]])
     );
     // Specialised modules require the basic course.
-    let specialised_early = app
-        .record_completion(
-            &coordinator,
-            &supporter,
-            &curriculum.specialised_modules[0],
-            &today,
-        )
-        .await;
+    let specialised_early = complete(&curriculum.specialised_modules[0], &today).await;
     assert_eq!(reason(&specialised_early), Some("PREREQUISITES_NOT_MET"));
     // Future dates, unknown modules, bad ids.
     let tomorrow = (app.clock.now() + Duration::days(2))
         .date_naive()
         .to_string();
-    app.record_completion(
-        &coordinator,
-        &supporter,
-        &curriculum.basic_modules[0],
-        &tomorrow,
-    )
-    .await
-    .expect_error("BAD_USER_INPUT");
-    app.record_completion(
-        &coordinator,
-        &supporter,
-        &Uuid::now_v7().to_string(),
-        &today,
-    )
-    .await
-    .expect_error("NOT_FOUND");
+    complete(&curriculum.basic_modules[0], &tomorrow)
+        .await
+        .expect_error("BAD_USER_INPUT");
+    complete(&Uuid::now_v7().to_string(), &today)
+        .await
+        .expect_error("NOT_FOUND");
     assert_eq!(app.snapshot().await, before);
 
-    let first = app
-        .record_completion(
-            &coordinator,
-            &supporter,
-            &curriculum.basic_modules[0],
-            &today,
-        )
-        .await;
+    let first = complete(&curriculum.basic_modules[0], &today).await;
     assert_eq!(
         first.data()["recordModuleCompletion"]["completion"]["minutes"],
         90
     );
     assert!(first.data()["recordModuleCompletion"]["certificate"].is_null());
-    app.record_completion(
-        &coordinator,
-        &supporter,
-        &curriculum.basic_modules[0],
-        &today,
-    )
-    .await
-    .expect_error("CONFLICT");
+    complete(&curriculum.basic_modules[0], &today)
+        .await
+        .expect_error("CONFLICT");
     let person = training(&app, &coordinator, &supporter).await;
     assert_eq!(person["capabilities"]["stage"], "BASIC_IN_PROGRESS");
     assert_eq!(person["capabilities"]["mayJoinAsTrainee"], true);
@@ -121,22 +89,8 @@ async fn completions_follow_prerequisites_and_certificates_unlock_capabilities()
     assert_eq!(basic["minutesCompleted"], 90);
     assert_eq!(basic["minutesTotal"], 270);
 
-    app.record_completion(
-        &coordinator,
-        &supporter,
-        &curriculum.basic_modules[1],
-        &today,
-    )
-    .await
-    .data();
-    let last = app
-        .record_completion(
-            &coordinator,
-            &supporter,
-            &curriculum.basic_modules[2],
-            &today,
-        )
-        .await;
+    complete(&curriculum.basic_modules[1], &today).await.data();
+    let last = complete(&curriculum.basic_modules[2], &today).await;
     let certificate = &last.data()["recordModuleCompletion"]["certificate"];
     assert_eq!(certificate["courseId"], curriculum.basic.as_str());
     assert_eq!(certificate["completedOn"], today.as_str());
@@ -379,6 +333,15 @@ fn at_ten_tokyo(day: NaiveDate) -> chrono::DateTime<chrono::Utc> {
         .with_timezone(&chrono::Utc)
 }
 
+/// When a follow-up due on `due` is reminded: 30 days and 7 days before, and on the day.
+fn reminders_before(due: NaiveDate) -> Vec<chrono::DateTime<chrono::Utc>> {
+    vec![
+        at_ten_tokyo(due - Duration::days(30)),
+        at_ten_tokyo(due - Duration::days(7)),
+        at_ten_tokyo(due),
+    ]
+}
+
 async fn pending_follow_ups(app: &TestApp) -> Vec<chrono::DateTime<chrono::Utc>> {
     notifications::Entity::find()
         .filter(notifications::Column::Kind.eq("training_due"))
@@ -424,14 +387,7 @@ async fn follow_up_falls_due_with_reminders_that_move_with_the_interval() {
     let due = today.checked_add_months(chrono::Months::new(12)).unwrap();
     let person = training(&app, &coordinator, &supporter).await;
     assert_eq!(person["capabilities"]["followUpDueOn"], due.to_string());
-    assert_eq!(
-        pending_follow_ups(&app).await,
-        vec![
-            at_ten_tokyo(due - Duration::days(30)),
-            at_ten_tokyo(due - Duration::days(7)),
-            at_ten_tokyo(due),
-        ]
-    );
+    assert_eq!(pending_follow_ups(&app).await, reminders_before(due));
 
     // Six months instead of twelve: the reminders move, none is doubled.
     app.graphql(
@@ -442,14 +398,7 @@ async fn follow_up_falls_due_with_reminders_that_move_with_the_interval() {
     .await
     .data();
     let due = today.checked_add_months(chrono::Months::new(6)).unwrap();
-    assert_eq!(
-        pending_follow_ups(&app).await,
-        vec![
-            at_ten_tokyo(due - Duration::days(30)),
-            at_ten_tokyo(due - Duration::days(7)),
-            at_ten_tokyo(due),
-        ]
-    );
+    assert_eq!(pending_follow_ups(&app).await, reminders_before(due));
 
     // The clock reaches the first reminder: it is pushed, in the supporter's language.
     app.clock

@@ -6,7 +6,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tomoni_tests::{Backend, TestApp, backend, spawn_app, spawn_app_with, spawn_second_instance};
+use tomoni_tests::{Backend, TestApp, backend, spawn_app, spawn_second_instance};
 
 pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -58,19 +58,22 @@ pub(crate) async fn next_message(socket: &mut Socket, wait: Duration) -> Option<
     }
 }
 
+/// Sends `connection_init` with `payload` and checks the acknowledgement.
+async fn initialise(socket: &mut Socket, payload: Value) {
+    send(
+        socket,
+        json!({ "type": "connection_init", "payload": payload }),
+    )
+    .await;
+    let ack = next_message(socket, Duration::from_secs(10)).await.unwrap();
+    assert_eq!(ack["type"], "connection_ack");
+}
+
 /// Opens a graphql-transport-ws connection with `init` as the connection_init payload, checks the
 /// acknowledgement, and subscribes (id "1") to the person's device events.
 async fn subscribe_device_events(app: &TestApp, init: Value, person: &str) -> Socket {
     let mut socket = connect(app, "graphql-transport-ws").await;
-    send(
-        &mut socket,
-        json!({ "type": "connection_init", "payload": init }),
-    )
-    .await;
-    let ack = next_message(&mut socket, Duration::from_secs(10))
-        .await
-        .unwrap();
-    assert_eq!(ack["type"], "connection_ack");
+    initialise(&mut socket, init).await;
     send(
         &mut socket,
         json!({ "id": "1", "type": "subscribe", "payload": { "query": DEVICE_EVENTS, "variables": { "personId": person } } }),
@@ -121,15 +124,7 @@ async fn the_older_graphql_ws_protocol_works_too() {
     let person = app.create_person(&coordinator, "SUPPORTER", "Ken").await;
 
     let mut socket = connect(&app, "graphql-ws").await;
-    send(
-        &mut socket,
-        json!({ "type": "connection_init", "payload": { "token": coordinator } }),
-    )
-    .await;
-    let ack = next_message(&mut socket, Duration::from_secs(10))
-        .await
-        .unwrap();
-    assert_eq!(ack["type"], "connection_ack");
+    initialise(&mut socket, json!({ "token": coordinator })).await;
     send(
         &mut socket,
         json!({ "id": "7", "type": "start", "payload": { "query": DEVICE_EVENTS, "variables": { "personId": person } } }),
@@ -213,15 +208,11 @@ pub(crate) async fn subscribe_at(
     variables: Value,
 ) -> Socket {
     let mut socket = connect_to(address, "graphql-transport-ws").await;
-    send(
+    initialise(
         &mut socket,
-        json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }),
+        json!({ "Authorization": format!("Bearer {token}") }),
     )
     .await;
-    let ack = next_message(&mut socket, Duration::from_secs(10))
-        .await
-        .unwrap();
-    assert_eq!(ack["type"], "connection_ack");
     send(
         &mut socket,
         json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": variables } }),
@@ -251,31 +242,13 @@ where
 /// one server.
 #[tokio::test]
 async fn outing_events_and_alerts_stream_live_and_across_servers_on_postgresql() {
-    let app = spawn_app_with(|settings| {
-        settings.push.dispatcher = false;
-        settings.safety.watchdog = false;
-        settings.limits.redeem_attempts_per_minute = 100;
-    })
-    .await;
+    let app = crate::outings::app().await;
     let (_, coordinator) = app.organisation_with_coordinator("Hospital").await;
-    let curriculum = app.curriculum(&coordinator).await;
-    let lead = app.lead_supporter(&coordinator, &curriculum, "Ken").await;
-    let participant = app
-        .create_person(&coordinator, "PARTICIPANT", "Haruka")
+    let (_, lead, participant) = app.lead_and_participant(&coordinator).await;
+    let (lead_token, participant_token) = app.pair_both(&coordinator, &lead, &participant).await;
+    let outing = app
+        .start_outing(&coordinator, &participant, &lead, &lead_token, 120)
         .await;
-    let (lead_token, _) = app.pair(&coordinator, &lead).await;
-    let (participant_token, _) = app.pair(&coordinator, &participant).await;
-    let planned = app
-        .plan_outing(&coordinator, &participant, &lead, 1, 120)
-        .await;
-    let outing = planned.data()["planOuting"]["outing"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.clock.advance(chrono::Duration::minutes(1));
-    app.outing_step(&lead_token, "startOuting", json!({ "outingId": outing }))
-        .await
-        .data();
 
     let second = spawn_second_instance(&app).await;
     let subscribers_at = if backend() == Backend::Postgres {
@@ -283,8 +256,6 @@ async fn outing_events_and_alerts_stream_live_and_across_servers_on_postgresql()
     } else {
         app.address
     };
-    let check_in =
-        "mutation($input: CheckInInput!) { checkIn(input: $input) { checkIn { kind } } }";
 
     // The participant follows their outing; the supporter's check-ins arrive.
     let mut outing_socket = subscribe_at(
@@ -295,13 +266,7 @@ async fn outing_events_and_alerts_stream_live_and_across_servers_on_postgresql()
     )
     .await;
     let event = event_after(&mut outing_socket, || async {
-        app.graphql(
-            Some(&lead_token),
-            check_in,
-            json!({ "input": { "outingId": outing, "kind": "OK" } }),
-        )
-        .await
-        .data();
+        app.check_in(&lead_token, &outing, "OK").await.data();
     })
     .await;
     assert_eq!(event["type"], "next", "{event}");
@@ -318,13 +283,7 @@ async fn outing_events_and_alerts_stream_live_and_across_servers_on_postgresql()
     )
     .await;
     let event = event_after(&mut alert_socket, || async {
-        app.graphql(
-            Some(&lead_token),
-            check_in,
-            json!({ "input": { "outingId": outing, "kind": "NEED_HELP" } }),
-        )
-        .await
-        .data();
+        app.check_in(&lead_token, &outing, "NEED_HELP").await.data();
     })
     .await;
     let alert = &event["payload"]["data"]["alerts"];
@@ -563,14 +522,6 @@ pub(crate) async fn acknowledged(
     token: &str,
 ) -> Socket {
     let mut socket = connect_to(address, protocol).await;
-    send(
-        &mut socket,
-        json!({ "type": "connection_init", "payload": { "token": token } }),
-    )
-    .await;
-    let ack = next_message(&mut socket, Duration::from_secs(10))
-        .await
-        .unwrap();
-    assert_eq!(ack["type"], "connection_ack");
+    initialise(&mut socket, json!({ "token": token })).await;
     socket
 }

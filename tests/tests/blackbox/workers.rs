@@ -57,13 +57,8 @@ async fn workers(app: &TestApp) -> Vec<Value> {
 async fn a_lagging_watchdog_shows_in_the_metrics_and_the_server_still_takes_an_sos() {
     let app = quiet_app().await;
     let (_, coordinator) = app.organisation_with_coordinator("Ward office").await;
-    let curriculum = app.curriculum(&coordinator).await;
-    let lead = app.lead_supporter(&coordinator, &curriculum, "Ken").await;
-    let participant = app
-        .create_person(&coordinator, "PARTICIPANT", "Haruka")
-        .await;
-    let (lead_token, _) = app.pair(&coordinator, &lead).await;
-    let (participant_token, _) = app.pair(&coordinator, &participant).await;
+    let (_, lead, participant) = app.lead_and_participant(&coordinator).await;
+    let (lead_token, participant_token) = app.pair_both(&coordinator, &lead, &participant).await;
 
     let before = metrics(&app).await;
     assert_eq!(value(&before, "tomoni_watchdog_lag_seconds"), 0.0);
@@ -85,9 +80,7 @@ async fn a_lagging_watchdog_shows_in_the_metrics_and_the_server_still_takes_an_s
         .unwrap()
         .to_owned();
     app.clock.advance(Duration::minutes(1));
-    app.outing_step(&lead_token, "startOuting", json!({ "outingId": id }))
-        .await
-        .data();
+    app.start_planned(&lead_token, &id).await;
     let outing = outings::Entity::find_by_id(Uuid::parse_str(&id).unwrap())
         .one(&app.db)
         .await
