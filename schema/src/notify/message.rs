@@ -377,15 +377,10 @@ pub struct PushPayload {
     pub body: String,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn every_kind() -> Vec<Message> {
-        let id = Uuid::now_v7();
-        let at = DateTime::parse_from_rfc3339("2026-11-24T05:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
+impl Message {
+    /// One message of every kind, about `id` at `at`: what the unit tests and the contract test
+    /// (every payload against its JSON schema in `mobile-contract/push/`) check.
+    pub fn examples(id: Uuid, at: DateTime<Utc>) -> Vec<Message> {
         vec![
             Message::OutingReminder {
                 outing_id: id,
@@ -415,10 +410,22 @@ mod tests {
             Message::MatchUpdate { match_id: id },
             Message::ConcernRaised { concern_id: id },
             Message::TrainingDue {
-                due_on: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+                due_on: at.date_naive(),
             },
             Message::ConnectionCheck,
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_kind() -> Vec<Message> {
+        let at = DateTime::parse_from_rfc3339("2026-11-24T05:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        Message::examples(Uuid::now_v7(), at)
     }
 
     #[test]

@@ -120,39 +120,7 @@ fn every_push_payload_the_code_builds_matches_its_json_schema() {
 
     let id = Uuid::now_v7();
     let at = chrono::Utc::now();
-    let messages = [
-        Message::OutingReminder {
-            outing_id: id,
-            starts_at: at,
-        },
-        Message::CheckInDue {
-            outing_id: id,
-            due_at: at,
-        },
-        Message::CheckInAnswered {
-            outing_id: id,
-            due_at: at,
-        },
-        Message::SafetyAlert {
-            alert_id: id,
-            outing_id: id,
-        },
-        Message::AlertAnswered {
-            alert_id: id,
-            outing_id: id,
-        },
-        Message::SosUnanswered {
-            alert_id: id,
-            outing_id: id,
-        },
-        Message::OutingCancelled { outing_id: id },
-        Message::MatchUpdate { match_id: id },
-        Message::ConcernRaised { concern_id: id },
-        Message::TrainingDue {
-            due_on: at.date_naive(),
-        },
-        Message::ConnectionCheck,
-    ];
+    let messages = Message::examples(id, at);
     assert_eq!(
         messages.len(),
         Message::KINDS.len(),
