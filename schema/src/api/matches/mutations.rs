@@ -129,15 +129,10 @@ impl MatchMutation {
         ctx: &Context<'_>,
         input: DeclineMatchInput,
     ) -> ApiResult<DeclineMatchPayload> {
-        change(
-            ctx,
-            &input.match_id,
-            MatchAction::Decline,
-            input.reason.map(Into::into),
-            None,
-        )
-        .await
-        .map(Into::into)
+        let reason = input.reason.map(Into::into);
+        change(ctx, &input.match_id, MatchAction::Decline, reason, None)
+            .await
+            .map(Into::into)
     }
 
     /// Pauses an active match. Coordinators.
@@ -147,15 +142,10 @@ impl MatchMutation {
         ctx: &Context<'_>,
         input: PauseMatchInput,
     ) -> ApiResult<PauseMatchPayload> {
-        change(
-            ctx,
-            &input.match_id,
-            MatchAction::Pause,
-            input.reason.map(Into::into),
-            None,
-        )
-        .await
-        .map(Into::into)
+        let reason = input.reason.map(Into::into);
+        change(ctx, &input.match_id, MatchAction::Pause, reason, None)
+            .await
+            .map(Into::into)
     }
 
     /// Resumes a paused match, if the supporter has room and is not on a break. Coordinators.
