@@ -379,16 +379,10 @@ pub async fn set_break(
     since: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> Result<Option<supporter_profiles::Model>, DbErr> {
-    let Some(profile) = supporter_profiles::Entity::find_by_id(supporter_id)
-        .one(db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let mut active: supporter_profiles::ActiveModel = profile.into();
-    active.on_break_since = Set(since);
-    active.updated_at = Set(now);
-    active.update(db).await.map(Some)
+    change_supporter_profile(db, supporter_id, now, |active| {
+        active.on_break_since = Set(since);
+    })
+    .await
 }
 
 /// A coordinator's settings for one supporter; `None` leaves a value as it is.
@@ -405,6 +399,24 @@ pub async fn update_supporter_settings(
     settings: SupporterSettings,
     now: DateTime<Utc>,
 ) -> Result<Option<supporter_profiles::Model>, DbErr> {
+    change_supporter_profile(db, supporter_id, now, |active| {
+        if let Some(capacity) = settings.match_capacity {
+            active.match_capacity = Set(capacity);
+        }
+        if let Some(is_trainer) = settings.is_trainer {
+            active.is_trainer = Set(is_trainer);
+        }
+    })
+    .await
+}
+
+/// Applies `change` to the supporter's profile and saves it (`None`: no such profile).
+async fn change_supporter_profile(
+    db: &impl ConnectionTrait,
+    supporter_id: Uuid,
+    now: DateTime<Utc>,
+    change: impl FnOnce(&mut supporter_profiles::ActiveModel),
+) -> Result<Option<supporter_profiles::Model>, DbErr> {
     let Some(profile) = supporter_profiles::Entity::find_by_id(supporter_id)
         .one(db)
         .await?
@@ -412,12 +424,7 @@ pub async fn update_supporter_settings(
         return Ok(None);
     };
     let mut active: supporter_profiles::ActiveModel = profile.into();
-    if let Some(capacity) = settings.match_capacity {
-        active.match_capacity = Set(capacity);
-    }
-    if let Some(is_trainer) = settings.is_trainer {
-        active.is_trainer = Set(is_trainer);
-    }
+    change(&mut active);
     active.updated_at = Set(now);
     active.update(db).await.map(Some)
 }
